@@ -1,0 +1,4 @@
+DROP TABLE processed_messages;
+DROP TRIGGER outbox_notify ON outbox;
+DROP FUNCTION outbox_notify();
+DROP TABLE outbox;

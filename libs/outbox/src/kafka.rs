@@ -1,0 +1,72 @@
+//! Kafka client settings and the header names shared by producers and consumers.
+
+use rdkafka::message::{Headers, OwnedHeaders};
+use rdkafka::ClientConfig;
+
+/// Header carrying the event id.
+pub const HEADER_ID: &str = "id";
+/// Header carrying the event type.
+pub const HEADER_TYPE: &str = "type";
+/// Header carrying the correlation id.
+pub const HEADER_CORRELATION_ID: &str = "correlation_id";
+/// W3C trace context header.
+pub const HEADER_TRACEPARENT: &str = "traceparent";
+
+/// Settings of every Comanda producer: idempotent with `acks=all`, so a retried
+/// send cannot reorder or duplicate within a partition, and an ack means the
+/// broker has the record.
+pub fn producer_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        // Small linger: the relay sends whole batches at once, so waiting longer
+        // buys little batching and costs commit→ack latency.
+        .set("linger.ms", "1")
+        // Fail a send after 15 s: the rows stay unpublished in Postgres and the
+        // relay retries them; nothing is lost by giving up early.
+        .set("message.timeout.ms", "15000")
+        .set("socket.keepalive.enable", "true");
+    config
+}
+
+/// Settings of an inbox consumer in `group`: manual offset commits only, read
+/// from the beginning when the group has no offset yet (a fresh broker).
+pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "1000")
+        .set("topic.metadata.refresh.interval.ms", "5000")
+        .set("enable.partition.eof", "false");
+    config
+}
+
+/// The value of header `name` as UTF-8, if present.
+pub fn header<'a, H: Headers>(headers: Option<&'a H>, name: &str) -> Option<&'a str> {
+    headers?
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
+}
+
+/// A copy of `headers` (owned), to forward them on another record.
+pub fn copy_headers<H: Headers>(headers: Option<&H>) -> OwnedHeaders {
+    let mut owned = OwnedHeaders::new();
+    if let Some(headers) = headers {
+        for h in headers.iter() {
+            owned = owned.insert(rdkafka::message::Header {
+                key: h.key,
+                value: h.value,
+            });
+        }
+    }
+    owned
+}

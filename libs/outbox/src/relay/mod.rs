@@ -1,0 +1,266 @@
+//! The relay engine: moves committed outbox rows of one source database to Kafka.
+//!
+//! Per source exactly one relay instance publishes: the one whose session holds
+//! the source's advisory lock ([`source::LEADER_LOCK_KEY`]). Others stand by and
+//! retry the lock every [`RelayConfig::standby_poll`], so one takes over within
+//! about that long after the publisher dies.
+//!
+//! The publisher wakes on `NOTIFY outbox` (sent at commit by a trigger), falls back
+//! to polling every [`RelayConfig::poll_interval`], claims unpublished rows in id
+//! order and marks them published only after the broker acked them. A crash
+//! between ack and mark re-sends those rows: delivery is at-least-once and the
+//! consumers dedupe. On broker failure the rows simply stay, and the relay backs
+//! off and tries again.
+
+pub mod publisher;
+pub mod source;
+
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio_util::sync::CancellationToken;
+
+pub use publisher::{BatchResult, Publisher};
+pub use source::{Backlog, OutboxRow, Source};
+
+use crate::topics;
+
+/// How one source is relayed.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Name of the source, for logs and metric labels (e.g. `order`).
+    pub source: String,
+    /// Postgres URL of the source database.
+    pub database_url: String,
+    /// Kafka bootstrap servers.
+    pub brokers: String,
+    /// Name of this relay instance, shown as the session's `application_name`.
+    pub instance: String,
+    /// Rows claimed per batch.
+    pub batch_size: i64,
+    /// Fallback poll when no notification arrives.
+    pub poll_interval: Duration,
+    /// How often a standby retries the lock.
+    pub standby_poll: Duration,
+    /// Published outbox rows older than this are deleted.
+    pub published_retention: Duration,
+    /// Processed-message rows older than this are deleted. Must exceed the longest
+    /// time a message can be redelivered (the broker's retention), or a very late
+    /// duplicate would be applied again.
+    pub processed_retention: Duration,
+    /// How often retention runs and the backlog gauges refresh.
+    pub housekeeping_every: Duration,
+}
+
+impl RelayConfig {
+    /// Defaults for a source: batches of 500, 1 s fallback poll and standby
+    /// retry, 7 days of published rows, 30 days of processed-message rows.
+    pub fn new(source: &str, database_url: &str, brokers: &str) -> Self {
+        Self {
+            source: source.to_owned(),
+            database_url: database_url.to_owned(),
+            brokers: brokers.to_owned(),
+            instance: format!("outbox-relay-{}", std::process::id()),
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+            standby_poll: Duration::from_secs(1),
+            published_retention: Duration::from_secs(7 * 24 * 3600),
+            processed_retention: Duration::from_secs(30 * 24 * 3600),
+            housekeeping_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A relay bound to one source: a database session and a producer.
+pub struct Relay {
+    config: RelayConfig,
+    source: Source,
+    publisher: Publisher,
+}
+
+impl Relay {
+    /// Connects to the source and creates the producer. Topics of the catalogue
+    /// are ensured here because a restarted broker may have forgotten them.
+    pub async fn connect(config: RelayConfig) -> anyhow::Result<Self> {
+        let source = Source::connect(&config.database_url, &config.instance).await?;
+        let publisher = Publisher::new(&config.brokers)?;
+        if let Err(error) = topics::ensure(&config.brokers, topics::ALL).await {
+            tracing::warn!(%error, "could not ensure topics; will retry on demand");
+        }
+        Ok(Self {
+            config,
+            source,
+            publisher,
+        })
+    }
+
+    /// Tries to become the source's publisher.
+    pub async fn try_lead(&self) -> anyhow::Result<bool> {
+        self.source.try_lead().await
+    }
+
+    /// Publishes one batch; returns how many rows were marked published.
+    ///
+    /// Callers must hold leadership ([`Relay::try_lead`]). An error means the batch
+    /// (or its tail) stays unpublished and will be sent again.
+    pub async fn step(&mut self) -> anyhow::Result<usize> {
+        let rows = self.source.claim(self.config.batch_size).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let result = self.publisher.send(&rows).await;
+        self.source.mark_published(&result.acked).await?;
+        record_published(&self.config.source, &result);
+        match result.failure {
+            None => Ok(result.acked.len()),
+            Some(error) => {
+                // A broker that restarted with empty storage has no topics; the
+                // failure code varies (unknown topic, timeout), so re-create the
+                // batch's topics after any failure: it is idempotent and cheap.
+                let wanted: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
+                if let Err(e) = topics::ensure(&self.config.brokers, &dedup(wanted)).await {
+                    tracing::debug!(error = %e, "could not ensure the batch's topics");
+                }
+                self.publisher.recover()?;
+                anyhow::bail!(
+                    "published {} of {} rows, then the broker failed: {error}",
+                    result.acked.len(),
+                    rows.len()
+                )
+            }
+        }
+    }
+
+    /// Publishes until the outbox is empty (or a batch fails); returns rows published.
+    pub async fn drain(&mut self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.step().await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Current backlog of the source.
+    pub async fn backlog(&self) -> anyhow::Result<Backlog> {
+        self.source.backlog().await
+    }
+
+    /// Publishes as leader until `shutdown` or until the source session is lost.
+    async fn publish_while_leading(&mut self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let label = self.config.source.clone();
+        metrics::gauge!("outbox_relay_leader", "source" => label.clone()).set(1.0);
+        tracing::info!(source = %label, instance = %self.config.instance, "leading: publishing this source");
+        let mut failures = backoff();
+        let mut housekeeping = Instant::now() - self.config.housekeeping_every;
+        while !shutdown.is_cancelled() {
+            if housekeeping.elapsed() >= self.config.housekeeping_every {
+                self.housekeeping().await?;
+                housekeeping = Instant::now();
+            }
+            match self.step().await {
+                Ok(n) if n as i64 >= self.config.batch_size => failures = backoff(),
+                Ok(_) => {
+                    failures = backoff();
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = self.source.wait_for_inserts(self.config.poll_interval) => {}
+                    }
+                }
+                Err(error) if self.source.is_closed() => return Err(error),
+                Err(error) => {
+                    let delay = failures.next().unwrap_or(Duration::from_secs(5));
+                    tracing::warn!(source = %label, %error, ?delay, "publish failed; rows kept, retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+        self.publisher.flush(Duration::from_secs(5));
+        Ok(())
+    }
+
+    async fn housekeeping(&self) -> anyhow::Result<()> {
+        let backlog = self.source.backlog().await?;
+        let label = self.config.source.clone();
+        metrics::gauge!("outbox_relay_backlog", "source" => label.clone()).set(backlog.rows as f64);
+        metrics::gauge!("outbox_relay_oldest_unpublished_age_seconds", "source" => label.clone())
+            .set(backlog.oldest_age_seconds);
+        let (outbox, inbox) = self
+            .source
+            .apply_retention(
+                self.config.published_retention,
+                self.config.processed_retention,
+            )
+            .await?;
+        if outbox + inbox > 0 {
+            tracing::info!(source = %label, outbox, inbox, "retention deleted old rows");
+        }
+        Ok(())
+    }
+}
+
+/// Relays one source until `shutdown`: connect, wait for leadership, publish;
+/// on a lost session start over after a backoff. Never returns an error: a relay
+/// must outlive database and broker outages.
+pub async fn run(config: RelayConfig, shutdown: CancellationToken) {
+    let mut reconnects = backoff();
+    while !shutdown.is_cancelled() {
+        let outcome = async {
+            let mut relay = Relay::connect(config.clone()).await?;
+            reconnects = backoff();
+            loop {
+                if shutdown.is_cancelled() {
+                    return Ok(());
+                }
+                if relay.try_lead().await? {
+                    return relay.publish_while_leading(&shutdown).await;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(config.standby_poll) => {}
+                }
+            }
+        }
+        .await;
+        metrics::gauge!("outbox_relay_leader", "source" => config.source.clone()).set(0.0);
+        if let Err(error) = outcome {
+            let delay = reconnects.next().unwrap_or(Duration::from_secs(5));
+            tracing::warn!(source = %config.source, %error, ?delay, "relay lost its source; reconnecting");
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+}
+
+/// Exponential backoff from 100 ms to 5 s with jitter, never giving up.
+fn backoff() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(5))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+fn record_published(source: &str, result: &BatchResult) {
+    metrics::counter!("outbox_relay_published_total", "source" => source.to_owned())
+        .increment(result.acked.len() as u64);
+    let histogram =
+        metrics::histogram!("outbox_relay_publish_latency_seconds", "source" => source.to_owned());
+    for latency in &result.latencies {
+        histogram.record(*latency);
+    }
+}
+
+fn dedup(mut topics: Vec<&str>) -> Vec<&str> {
+    topics.sort_unstable();
+    topics.dedup();
+    topics
+}

@@ -1,0 +1,192 @@
+//! One relay source: a service database, reached over a single Postgres session.
+//!
+//! The session matters: the advisory lock that makes this relay the source's only
+//! publisher belongs to it, and so does `LISTEN outbox`. When the session dies
+//! Postgres releases the lock at once, which is what lets a standby take over.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+use uuid::Uuid;
+
+/// Advisory lock key held by the active publisher of a database ("comanda-outbox"
+/// in ASCII). Advisory locks are per database, so one constant serves every source.
+pub const LEADER_LOCK_KEY: i64 = 0x636f_6d61_6e64_6101;
+
+/// An unpublished outbox row, as the relay sends it.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Publish order.
+    pub id: i64,
+    /// Event id (UUIDv7), sent as header `id`.
+    pub event_id: Uuid,
+    /// Destination topic.
+    pub topic: String,
+    /// Kafka key (the aggregate id).
+    pub key: String,
+    /// Event type, sent as header `type`.
+    pub event_type: String,
+    /// Flow id, sent as header `correlation_id`.
+    pub correlation_id: Uuid,
+    /// W3C trace context, sent as header `traceparent`.
+    pub traceparent: Option<String>,
+    /// The envelope JSON, sent as the record value.
+    pub payload: String,
+    /// When the producing transaction wrote the row.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How far behind publishing is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    /// Unpublished rows.
+    pub rows: i64,
+    /// Age of the oldest unpublished row in seconds (0 when none).
+    pub oldest_age_seconds: f64,
+}
+
+/// A live session on one source database.
+pub struct Source {
+    client: Client,
+    woken: Arc<Notify>,
+}
+
+impl Source {
+    /// Connects, names the session after `instance` (visible in `pg_stat_activity`)
+    /// and starts listening for outbox inserts.
+    pub async fn connect(url: &str, instance: &str) -> anyhow::Result<Self> {
+        let (client, mut connection) = tokio_postgres::connect(url, NoTls)
+            .await
+            .context("connecting to the source database")?;
+        let woken = Arc::new(Notify::new());
+        let wake = Arc::clone(&woken);
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(AsyncMessage::Notification(_)) => wake.notify_one(),
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "source connection failed");
+                        break;
+                    }
+                }
+            }
+            // Wake the publisher so it notices the closed session promptly.
+            wake.notify_one();
+        });
+        client
+            .batch_execute(&format!(
+                "SET application_name = '{}'; LISTEN outbox;",
+                instance.replace('\'', "")
+            ))
+            .await
+            .context("listening on the outbox channel")?;
+        Ok(Self { client, woken })
+    }
+
+    /// True once the session is gone (leadership is lost with it).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Tries to become the source's only publisher; true when this session holds the lock.
+    pub async fn try_lead(&self) -> anyhow::Result<bool> {
+        let row = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK_KEY])
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// The oldest `limit` unpublished rows, in publish order.
+    pub async fn claim(&self, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
+                 payload::text, created_at \
+                 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboxRow {
+                id: r.get(0),
+                event_id: r.get(1),
+                topic: r.get(2),
+                key: r.get(3),
+                event_type: r.get(4),
+                correlation_id: r.get(5),
+                traceparent: r.get(6),
+                payload: r.get(7),
+                created_at: r.get(8),
+            })
+            .collect())
+    }
+
+    /// Marks rows as published (after the broker acked them).
+    pub async fn mark_published(&self, ids: &[i64]) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .execute(
+                "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Counts the unpublished rows and the age of the oldest.
+    pub async fn backlog(&self) -> anyhow::Result<Backlog> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8, 0) \
+                 FROM outbox WHERE published_at IS NULL",
+                &[],
+            )
+            .await?;
+        Ok(Backlog {
+            rows: row.get(0),
+            oldest_age_seconds: row.get(1),
+        })
+    }
+
+    /// Deletes published rows older than `published` and processed-message rows
+    /// older than `processed`; returns how many of each went.
+    pub async fn apply_retention(
+        &self,
+        published: Duration,
+        processed: Duration,
+    ) -> anyhow::Result<(u64, u64)> {
+        let outbox = self
+            .client
+            .execute(
+                "DELETE FROM outbox WHERE published_at < clock_timestamp() - make_interval(secs => $1)",
+                &[&published.as_secs_f64()],
+            )
+            .await?;
+        let inbox = self
+            .client
+            .execute(
+                "DELETE FROM processed_messages WHERE processed_at < clock_timestamp() - make_interval(secs => $1)",
+                &[&processed.as_secs_f64()],
+            )
+            .await?;
+        Ok((outbox, inbox))
+    }
+
+    /// Waits for an outbox insert to commit, or `timeout` (the fallback poll).
+    pub async fn wait_for_inserts(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.woken.notified()).await;
+    }
+}

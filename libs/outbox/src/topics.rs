@@ -1,0 +1,77 @@
+//! The topic catalogue and idempotent topic creation.
+//!
+//! The broker used for local runs (tansu) does not auto-create topics, and its
+//! memory storage forgets them on restart; so every producer and consumer calls
+//! [`ensure`] on start, and the relay calls it again when a topic turns out missing.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+/// Registration request: auth-service → user-service.
+pub const CREATING_USER: &str = "creating.user";
+/// Registration reply: user-service → auth-service.
+pub const CREATING_USER_RESPONSE: &str = "creating.user.response";
+/// A new order waits for stock: order-service → product-service.
+pub const ORDER_CREATED_PENDING: &str = "order.created.pending";
+/// An order was cancelled (compensation): order-service → product-service.
+pub const ORDER_CANCELLED: &str = "order.cancelled";
+/// Stock reserved for an order: product-service → order-service.
+pub const STOCK_RESERVED: &str = "inventory.stock.reserved";
+/// Stock could not be reserved: product-service → order-service.
+pub const STOCK_FAILED: &str = "inventory.stock.failed";
+/// A reservation was released: product-service → order-service.
+pub const STOCK_RELEASED: &str = "inventory.stock.released";
+/// Catalogue change (read model feed): product-service → order-service.
+pub const PRODUCT_UPSERTED: &str = "product.upserted";
+/// Catalogue removal: product-service → order-service.
+pub const PRODUCT_DELETED: &str = "product.deleted";
+/// Messages a consumer could not decode or kept failing on.
+pub const DLQ: &str = "failed.send.event.dlq";
+
+/// Every topic of the system.
+pub const ALL: &[&str] = &[
+    CREATING_USER,
+    CREATING_USER_RESPONSE,
+    ORDER_CREATED_PENDING,
+    ORDER_CANCELLED,
+    STOCK_RESERVED,
+    STOCK_FAILED,
+    STOCK_RELEASED,
+    PRODUCT_UPSERTED,
+    PRODUCT_DELETED,
+    DLQ,
+];
+
+/// Partitions per topic: enough to show per-key ordering and group rebalancing.
+pub const PARTITIONS: i32 = 3;
+
+/// Creates the `topics` that do not exist yet; existing ones are left alone.
+pub async fn ensure(brokers: &str, topics: &[&str]) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .context("creating the Kafka admin client")?;
+    let new_topics: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
+        .collect();
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics(&new_topics, &options)
+        .await
+        .context("creating topics")?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => anyhow::bail!("creating topic {topic}: {code}"),
+        }
+    }
+    Ok(())
+}

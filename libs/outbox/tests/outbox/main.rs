@@ -1,0 +1,7 @@
+//! Integration tests of the outbox library against real Postgres and a real
+//! Kafka-protocol broker (`DATABASE_ADMIN_URL`, `KAFKA_BROKERS`; `cargo xtask test`
+//! provides both).
+
+mod helpers;
+mod inbox;
+mod writer;

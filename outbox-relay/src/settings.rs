@@ -1,0 +1,92 @@
+//! Settings of the relay: its HTTP port, the broker, tuning, and its sources.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use comanda_kit::settings::{default_env, HttpSettings, KafkaSettings};
+use comanda_outbox::relay::RelayConfig;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Embedded defaults (see `config/default.toml`).
+pub const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Everything the relay reads at start-up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Deployment environment name, a log label.
+    #[serde(default = "default_env")]
+    pub env: String,
+    /// Where `/health`, `/ready` and `/metrics` are served.
+    pub http: HttpSettings,
+    /// The broker to publish to.
+    pub kafka: KafkaSettings,
+    /// Batch size, polling and retention.
+    pub relay: Tuning,
+    /// Service databases to relay, by name (the name labels logs and metrics).
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSettings>,
+}
+
+/// One service database.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceSettings {
+    /// Postgres URL (secret: it may carry a password).
+    pub url: SecretString,
+}
+
+/// How the relay batches, polls and cleans up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tuning {
+    /// Rows per batch.
+    pub batch_size: i64,
+    /// Fallback poll when no NOTIFY arrives, in ms.
+    pub poll_interval_ms: u64,
+    /// How often a standby retries for leadership, in ms.
+    pub standby_poll_ms: u64,
+    /// How often backlog gauges refresh and retention runs, in ms.
+    pub housekeeping_interval_ms: u64,
+    /// Age after which published outbox rows are deleted, in hours.
+    pub published_retention_hours: u64,
+    /// Age after which processed-message rows are deleted, in hours.
+    pub processed_retention_hours: u64,
+    /// Name of this instance (Postgres `application_name`); defaults to one with the pid.
+    #[serde(default)]
+    pub instance: Option<String>,
+}
+
+impl Settings {
+    /// Loads defaults → `COMANDA_CONFIG` file → `COMANDA__*` environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let settings: Self = comanda_kit::settings::load(DEFAULTS)?;
+        if settings.sources.is_empty() {
+            anyhow::bail!(
+                "no sources configured: set COMANDA__SOURCES__<NAME>__URL for each service database"
+            );
+        }
+        Ok(settings)
+    }
+
+    /// The engine configuration of each source.
+    pub fn relay_configs(&self) -> Vec<RelayConfig> {
+        let hours = |h: u64| Duration::from_secs(h * 3600);
+        self.sources
+            .iter()
+            .map(|(name, source)| {
+                let mut config =
+                    RelayConfig::new(name, source.url.expose_secret(), &self.kafka.brokers);
+                if let Some(instance) = &self.relay.instance {
+                    config.instance = instance.clone();
+                }
+                config.batch_size = self.relay.batch_size.max(1);
+                config.poll_interval = Duration::from_millis(self.relay.poll_interval_ms);
+                config.standby_poll = Duration::from_millis(self.relay.standby_poll_ms);
+                config.housekeeping_every =
+                    Duration::from_millis(self.relay.housekeeping_interval_ms);
+                config.published_retention = hours(self.relay.published_retention_hours);
+                config.processed_retention = hours(self.relay.processed_retention_hours);
+                config
+            })
+            .collect()
+    }
+}

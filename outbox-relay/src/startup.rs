@@ -1,0 +1,60 @@
+//! Builds and runs the relay process.
+
+use std::future::Future;
+
+use comanda_kit::health::Readiness;
+use comanda_kit::http::Server;
+use comanda_outbox::relay::{self, RelayConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::Settings;
+
+/// The relay process: an HTTP server for probes and metrics, and its sources.
+pub struct Application {
+    server: Server,
+    sources: Vec<RelayConfig>,
+}
+
+impl Application {
+    /// Binds the HTTP port; relaying starts in [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let readiness = Readiness::new().with_kafka(&settings.kafka.brokers);
+        let server = Server::bind(&settings.http, readiness, |_| {})?;
+        let sources = settings.relay_configs();
+        tracing::info!(
+            port = server.port(),
+            sources = ?sources.iter().map(|s| &s.source).collect::<Vec<_>>(),
+            "outbox relay starting"
+        );
+        Ok(Self { server, sources })
+    }
+
+    /// The HTTP port bound.
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    /// Relays every source until `shutdown` completes, then lets in-flight
+    /// batches finish (their rows are marked or stay unpublished; none is lost).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let token = CancellationToken::new();
+        let tasks: Vec<_> = self
+            .sources
+            .into_iter()
+            .map(|config| tokio::spawn(relay::run(config, token.clone())))
+            .collect();
+        let stop = token.clone();
+        let served = self
+            .server
+            .run_until_stopped(async move {
+                shutdown.await;
+                stop.cancel();
+            })
+            .await;
+        token.cancel();
+        for task in tasks {
+            let _ = task.await;
+        }
+        served
+    }
+}

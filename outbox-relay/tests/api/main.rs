@@ -1,0 +1,8 @@
+//! The relay, run as a real process against real Postgres and a real
+//! Kafka-protocol broker: publishing, crashes, broker outages, leadership.
+
+mod crash;
+mod helpers;
+mod leadership;
+mod outage;
+mod publishing;
