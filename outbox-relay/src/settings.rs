@@ -42,6 +42,8 @@ pub struct Tuning {
     pub batch_size: i64,
     /// Fallback poll when no NOTIFY arrives, in ms.
     pub poll_interval_ms: u64,
+    /// Wake on `NOTIFY outbox`; turn off behind poolers that cannot LISTEN.
+    pub listen: bool,
     /// How often a standby retries for leadership, in ms.
     pub standby_poll_ms: u64,
     /// How often backlog gauges refresh and retention runs, in ms.
@@ -80,6 +82,7 @@ impl Settings {
                 }
                 config.batch_size = self.relay.batch_size.max(1);
                 config.poll_interval = Duration::from_millis(self.relay.poll_interval_ms);
+                config.listen = self.relay.listen;
                 config.standby_poll = Duration::from_millis(self.relay.standby_poll_ms);
                 config.housekeeping_every =
                     Duration::from_millis(self.relay.housekeeping_interval_ms);

@@ -7,17 +7,26 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::helpers::{create_topic, read_topic, shared_brokers, unique_topic, RelayProcess, SourceDb};
+use crate::helpers::{
+    create_topic, read_topic, shared_brokers, unique_topic, RelayProcess, SourceDb,
+};
 
 /// The consumer's effect: one `effects` row per application of an event.
 struct CountEffect;
 
 #[async_trait]
 impl Handler for CountEffect {
-    async fn handle(&self, event: &Envelope, conn: &mut AsyncPgConnection) -> Result<(), HandlerError> {
-        diesel::sql_query(format!("INSERT INTO effects (event_id) VALUES ('{}')", event.id))
-            .execute(conn)
-            .await?;
+    async fn handle(
+        &self,
+        event: &Envelope,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<(), HandlerError> {
+        diesel::sql_query(format!(
+            "INSERT INTO effects (event_id) VALUES ('{}')",
+            event.id
+        ))
+        .execute(conn)
+        .await?;
         Ok(())
     }
 }
@@ -31,21 +40,33 @@ async fn a_relay_killed_mid_batch_loses_no_event_and_the_consumer_applies_each_e
     create_topic(&brokers, &topic).await;
     source.insert_events(&topic, EVENTS, 50).await;
 
-    let mut relay = RelayProcess::spawn(&source.url, &brokers, "relay-crash", &[("COMANDA__RELAY__BATCH_SIZE", "50")]);
+    let mut relay = RelayProcess::spawn(
+        &source.url,
+        &brokers,
+        "relay-crash",
+        &[("COMANDA__RELAY__BATCH_SIZE", "50")],
+    );
     source
-        .wait_until(Duration::from_secs(30), "publishing is under way", || async {
-            source.published().await > 0
-        })
+        .wait_until(
+            Duration::from_secs(30),
+            "publishing is under way",
+            || async { source.published().await > 0 },
+        )
         .await;
     relay.kill(); // SIGKILL: no flush, no goodbye.
     let at_kill = source.published().await;
-    assert!(at_kill < EVENTS, "the relay must die mid-stream (published {at_kill})");
+    assert!(
+        at_kill < EVENTS,
+        "the relay must die mid-stream (published {at_kill})"
+    );
 
     let _restarted = RelayProcess::spawn(&source.url, &brokers, "relay-crash-2", &[]);
     source
-        .wait_until(Duration::from_secs(120), "every row is published", || async {
-            source.unpublished().await == 0
-        })
+        .wait_until(
+            Duration::from_secs(120),
+            "every row is published",
+            || async { source.unpublished().await == 0 },
+        )
         .await;
 
     let on_topic = read_topic(&brokers, &topic, EVENTS as usize, Duration::from_secs(120)).await;
@@ -69,11 +90,18 @@ async fn a_relay_killed_mid_batch_loses_no_event_and_the_consumer_applies_each_e
         .expect("inbox");
     let (mut processed, mut duplicates) = (0usize, 0usize);
     while processed + duplicates < on_topic.len() {
-        match inbox.poll_once(Duration::from_secs(10)).await.expect("polls") {
+        match inbox
+            .poll_once(Duration::from_secs(10))
+            .await
+            .expect("polls")
+        {
             Some(Outcome::Processed) => processed += 1,
             Some(Outcome::Duplicate) => duplicates += 1,
             Some(Outcome::DeadLettered) => panic!("no message here is poison"),
-            None => panic!("consumer starved after {processed} + {duplicates} of {}", on_topic.len()),
+            None => panic!(
+                "consumer starved after {processed} + {duplicates} of {}",
+                on_topic.len()
+            ),
         }
     }
 
@@ -84,6 +112,14 @@ async fn a_relay_killed_mid_batch_loses_no_event_and_the_consumer_applies_each_e
     );
     assert_eq!(processed as i64, EVENTS);
     assert_eq!(duplicates, on_topic.len() - distinct.len());
-    assert_eq!(consumer_db.count("SELECT count(*) FROM effects").await, EVENTS);
-    assert_eq!(consumer_db.count("SELECT count(DISTINCT event_id) FROM effects").await, EVENTS);
+    assert_eq!(
+        consumer_db.count("SELECT count(*) FROM effects").await,
+        EVENTS
+    );
+    assert_eq!(
+        consumer_db
+            .count("SELECT count(DISTINCT event_id) FROM effects")
+            .await,
+        EVENTS
+    );
 }

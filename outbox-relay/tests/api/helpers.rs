@@ -26,7 +26,9 @@ impl SourceDb {
         comanda_kit::db::run_migrations(&url, vec![comanda_outbox::MIGRATIONS])
             .await
             .expect("migrations run");
-        let (client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connects");
+        let (client, connection) = tokio_postgres::connect(&url, NoTls)
+            .await
+            .expect("connects");
         tokio::spawn(connection);
         Self { url, client }
     }
@@ -52,15 +54,21 @@ impl SourceDb {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        self.client.query_one(sql, &[]).await.expect("count runs").get(0)
+        self.client
+            .query_one(sql, &[])
+            .await
+            .expect("count runs")
+            .get(0)
     }
 
     pub async fn published(&self) -> i64 {
-        self.count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL").await
+        self.count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+            .await
     }
 
     pub async fn unpublished(&self) -> i64 {
-        self.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await
+        self.count("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .await
     }
 
     /// The `application_name` of the session holding the relay's leader lock.
@@ -103,12 +111,13 @@ pub fn unique_topic(purpose: &str) -> String {
 }
 
 pub async fn create_topic(brokers: &str, topic: &str) {
-    comanda_outbox::topics::ensure(brokers, &[topic]).await.expect("topic created");
+    comanda_outbox::topics::ensure(brokers, &[topic])
+        .await
+        .expect("topic created");
 }
 
 /// An `outbox-relay` process. Killed (SIGKILL) when dropped.
 pub struct RelayProcess {
-    pub instance: String,
     child: Child,
 }
 
@@ -131,11 +140,10 @@ impl RelayProcess {
             command.stdout(Stdio::null()).stderr(Stdio::null());
         }
         let child = command.spawn().expect("relay starts");
-        Self { instance: instance.to_owned(), child }
-    }
-
-    pub fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal delivered");
+        Self {
+            instance: instance.to_owned(),
+            child,
+        }
     }
 
     pub fn kill(&mut self) {
@@ -174,7 +182,13 @@ impl PrivateBroker {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let mut command = Command::new(tansu_bin());
         command
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://tansu/"])
             .stdin(Stdio::null());
         if std::env::var_os("TEST_LOG").is_none() {
@@ -183,7 +197,11 @@ impl PrivateBroker {
         self.child = Some(command.spawn().expect("tansu starts"));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {}", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -212,7 +230,9 @@ fn tansu_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("TANSU_BIN") {
         return path.into();
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let installed = home.join(".cargo/bin/tansu");
     if installed.exists() {
         installed
@@ -249,10 +269,18 @@ impl Record {
 
 /// Reads `topic` from the beginning until `at_least` records arrived and no new
 /// one came for a moment, or `within` passed.
-pub async fn read_topic(brokers: &str, topic: &str, at_least: usize, within: Duration) -> Vec<Record> {
+pub async fn read_topic(
+    brokers: &str,
+    topic: &str,
+    at_least: usize,
+    within: Duration,
+) -> Vec<Record> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{}", uuid::Uuid::new_v4().simple()))
+        .set(
+            "group.id",
+            format!("reader-{}", uuid::Uuid::new_v4().simple()),
+        )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
@@ -270,7 +298,8 @@ pub async fn read_topic(brokers: &str, topic: &str, at_least: usize, within: Dur
                         use rdkafka::message::Headers;
                         hs.iter()
                             .map(|h| {
-                                let value = h.value.map(|v| String::from_utf8_lossy(v).into_owned());
+                                let value =
+                                    h.value.map(|v| String::from_utf8_lossy(v).into_owned());
                                 (h.key.to_owned(), value.unwrap_or_default())
                             })
                             .collect()

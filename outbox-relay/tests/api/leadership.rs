@@ -15,14 +15,24 @@ async fn of_two_relays_on_one_source_one_publishes_and_the_other_takes_over_when
     .await;
     let _second = RelayProcess::spawn(&db.url, &brokers, "relay-b", &[]);
     db.wait_until(Duration::from_secs(20), "relay-b is connected", || async {
-        db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'relay-b'").await == 1
+        db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'relay-b'")
+            .await
+            == 1
     })
     .await;
 
     db.insert_events(&topic, 200, 4).await;
-    db.wait_until(Duration::from_secs(20), "200 rows are published", || async { db.published().await == 200 })
-        .await;
-    assert_eq!(db.leader().await.as_deref(), Some("relay-a"), "the standby must not take the lock");
+    db.wait_until(
+        Duration::from_secs(20),
+        "200 rows are published",
+        || async { db.published().await == 200 },
+    )
+    .await;
+    assert_eq!(
+        db.leader().await.as_deref(),
+        Some("relay-a"),
+        "the standby must not take the lock"
+    );
 
     first.kill();
     let killed = Instant::now();
@@ -32,9 +42,11 @@ async fn of_two_relays_on_one_source_one_publishes_and_the_other_takes_over_when
     .await;
     let takeover = killed.elapsed();
     db.insert_events(&topic, 200, 4).await;
-    db.wait_until(Duration::from_secs(20), "the new rows are published by relay-b", || async {
-        db.published().await == 400
-    })
+    db.wait_until(
+        Duration::from_secs(20),
+        "the new rows are published by relay-b",
+        || async { db.published().await == 400 },
+    )
     .await;
     eprintln!("takeover after SIGKILL: {takeover:?}");
 }

@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use crate::helpers::{create_topic, read_topic, unique_topic, PrivateBroker, RelayProcess, SourceDb};
+use crate::helpers::{
+    create_topic, read_topic, unique_topic, PrivateBroker, RelayProcess, SourceDb,
+};
 
 const OUTAGE: Duration = Duration::from_secs(10);
 
@@ -13,11 +15,18 @@ async fn a_paused_broker_grows_the_backlog_and_the_relay_drains_it_by_itself_aft
     let db = SourceDb::new().await;
     let topic = unique_topic("pause");
     create_topic(&broker.brokers(), &topic).await;
-    let _relay = RelayProcess::spawn(&db.url, &broker.brokers(), "relay-pause", &[("COMANDA__RELAY__BATCH_SIZE", "100")]);
+    let _relay = RelayProcess::spawn(
+        &db.url,
+        &broker.brokers(),
+        "relay-pause",
+        &[("COMANDA__RELAY__BATCH_SIZE", "100")],
+    );
     db.insert_events(&topic, 100, 5).await;
-    db.wait_until(Duration::from_secs(30), "the first rows are published", || async {
-        db.published().await == 100
-    })
+    db.wait_until(
+        Duration::from_secs(30),
+        "the first rows are published",
+        || async { db.published().await == 100 },
+    )
     .await;
 
     broker.signal(Signal::SIGSTOP);
@@ -27,8 +36,10 @@ async fn a_paused_broker_grows_the_backlog_and_the_relay_drains_it_by_itself_aft
     broker.signal(Signal::SIGCONT);
 
     assert_eq!(backlog, 500, "nothing can be acked by a stopped broker");
-    db.wait_until(Duration::from_secs(90), "the backlog drains", || async { db.unpublished().await == 0 })
-        .await;
+    db.wait_until(Duration::from_secs(90), "the backlog drains", || async {
+        db.unpublished().await == 0
+    })
+    .await;
     let records = read_topic(&broker.brokers(), &topic, 600, Duration::from_secs(60)).await;
     let ids: HashSet<String> = records.iter().map(|r| r.event_id()).collect();
     assert_eq!(ids.len(), 600);
@@ -42,9 +53,11 @@ async fn a_broker_restarted_empty_gets_its_topics_back_and_the_backlog_drains() 
     create_topic(&broker.brokers(), &topic).await;
     let _relay = RelayProcess::spawn(&db.url, &broker.brokers(), "relay-restart", &[]);
     db.insert_events(&topic, 100, 5).await;
-    db.wait_until(Duration::from_secs(30), "the first rows are published", || async {
-        db.published().await == 100
-    })
+    db.wait_until(
+        Duration::from_secs(30),
+        "the first rows are published",
+        || async { db.published().await == 100 },
+    )
     .await;
 
     broker.kill();
@@ -53,8 +66,10 @@ async fn a_broker_restarted_empty_gets_its_topics_back_and_the_backlog_drains() 
     assert_eq!(db.unpublished().await, 300, "the backlog waits in Postgres");
     broker.restart(); // memory storage: no topics, no offsets, no producer state
 
-    db.wait_until(Duration::from_secs(120), "the backlog drains", || async { db.unpublished().await == 0 })
-        .await;
+    db.wait_until(Duration::from_secs(120), "the backlog drains", || async {
+        db.unpublished().await == 0
+    })
+    .await;
     let records = read_topic(&broker.brokers(), &topic, 300, Duration::from_secs(60)).await;
     let on_topic: HashSet<String> = records.iter().map(|r| r.event_id()).collect();
     let rows = db
@@ -64,5 +79,8 @@ async fn a_broker_restarted_empty_gets_its_topics_back_and_the_backlog_drains() 
         .expect("ids");
     let written: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(written.len(), 300);
-    assert!(written.is_subset(&on_topic), "every event written during the outage is on the new broker");
+    assert!(
+        written.is_subset(&on_topic),
+        "every event written during the outage is on the new broker"
+    );
 }

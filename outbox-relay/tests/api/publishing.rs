@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use comanda_outbox::relay::{Relay, RelayConfig, Source};
 
-use crate::helpers::{create_topic, read_topic, shared_brokers, unique_topic, RelayProcess, SourceDb};
+use crate::helpers::{
+    create_topic, read_topic, shared_brokers, unique_topic, RelayProcess, SourceDb,
+};
 
 #[tokio::test]
 async fn every_row_is_published_in_key_order_with_id_type_correlation_and_traceparent_headers() {
@@ -15,7 +17,10 @@ async fn every_row_is_published_in_key_order_with_id_type_correlation_and_tracep
     let mut config = RelayConfig::new("test", &db.url, &brokers);
     config.batch_size = 64;
     let mut relay = Relay::connect(config).await.expect("relay connects");
-    assert!(relay.try_lead().await.expect("lock query"), "a lone relay leads");
+    assert!(
+        relay.try_lead().await.expect("lock query"),
+        "a lone relay leads"
+    );
 
     let published = relay.drain().await.expect("drains");
 
@@ -28,12 +33,21 @@ async fn every_row_is_published_in_key_order_with_id_type_correlation_and_tracep
     for record in &records {
         let seq = record.seq();
         let previous = last_seq.insert(record.key.clone(), seq);
-        assert!(previous.is_none_or(|p| p < seq), "key {} went {previous:?} → {seq}", record.key);
-        partitions.entry(record.key.clone()).or_default().insert(record.partition);
+        assert!(
+            previous.is_none_or(|p| p < seq),
+            "key {} went {previous:?} → {seq}",
+            record.key
+        );
+        partitions
+            .entry(record.key.clone())
+            .or_default()
+            .insert(record.partition);
         assert_eq!(record.key, record.payload["aggregate_id"]);
         assert_eq!(record.headers["id"], record.event_id());
         assert_eq!(record.headers["type"], "test.happened");
-        let correlation = record.payload["correlation_id"].as_str().expect("correlation id");
+        let correlation = record.payload["correlation_id"]
+            .as_str()
+            .expect("correlation id");
         assert_eq!(record.headers["correlation_id"], correlation);
         let trace_id = correlation.replace('-', "");
         assert!(
@@ -43,7 +57,10 @@ async fn every_row_is_published_in_key_order_with_id_type_correlation_and_tracep
         );
     }
     assert_eq!(last_seq.len(), 7);
-    assert!(partitions.values().all(|p| p.len() == 1), "one partition per key");
+    assert!(
+        partitions.values().all(|p| p.len() == 1),
+        "one partition per key"
+    );
 }
 
 #[tokio::test]
@@ -53,7 +70,12 @@ async fn a_running_relay_publishes_a_committed_row_on_notify_without_waiting_for
     let topic = unique_topic("notify");
     create_topic(&brokers, &topic).await;
     // A one-minute fallback poll: only the NOTIFY can explain a prompt publish.
-    let _relay = RelayProcess::spawn(&db.url, &brokers, "relay-notify", &[("COMANDA__RELAY__POLL_INTERVAL_MS", "60000")]);
+    let _relay = RelayProcess::spawn(
+        &db.url,
+        &brokers,
+        "relay-notify",
+        &[("COMANDA__RELAY__POLL_INTERVAL_MS", "60000")],
+    );
     db.wait_until(Duration::from_secs(20), "the relay leads", || async {
         db.leader().await.as_deref() == Some("relay-notify")
     })
@@ -63,8 +85,10 @@ async fn a_running_relay_publishes_a_committed_row_on_notify_without_waiting_for
 
     db.insert_events(&topic, 1, 1).await;
 
-    db.wait_until(Duration::from_secs(5), "the row is published", || async { db.published().await == 1 })
-        .await;
+    db.wait_until(Duration::from_secs(5), "the row is published", || async {
+        db.published().await == 1
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -82,15 +106,24 @@ async fn retention_deletes_old_published_rows_and_old_processed_messages_but_no_
         )
         .await
         .expect("setup");
-    let source = Source::connect(&db.url, "retention-test").await.expect("connects");
+    let source = Source::connect(&db.url, "retention-test", false)
+        .await
+        .expect("connects");
 
     let deleted = source
-        .apply_retention(Duration::from_secs(7 * 24 * 3600), Duration::from_secs(30 * 24 * 3600))
+        .apply_retention(
+            Duration::from_secs(7 * 24 * 3600),
+            Duration::from_secs(30 * 24 * 3600),
+        )
         .await
         .expect("retention runs");
 
     assert_eq!(deleted, (2, 1));
     assert_eq!(db.count("SELECT count(*) FROM outbox").await, 4);
-    assert_eq!(db.unpublished().await, 2, "unpublished rows are never deleted, however old");
+    assert_eq!(
+        db.unpublished().await,
+        2,
+        "unpublished rows are never deleted, however old"
+    );
     assert_eq!(db.count("SELECT count(*) FROM processed_messages").await, 1);
 }

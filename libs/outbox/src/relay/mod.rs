@@ -40,6 +40,9 @@ pub struct RelayConfig {
     pub batch_size: i64,
     /// Fallback poll when no notification arrives.
     pub poll_interval: Duration,
+    /// Wake on `NOTIFY outbox` (true) or only poll (false: for connection poolers
+    /// that cannot LISTEN, and as the benchmark's baseline).
+    pub listen: bool,
     /// How often a standby retries the lock.
     pub standby_poll: Duration,
     /// Published outbox rows older than this are deleted.
@@ -63,6 +66,7 @@ impl RelayConfig {
             instance: format!("outbox-relay-{}", std::process::id()),
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
+            listen: true,
             standby_poll: Duration::from_secs(1),
             published_retention: Duration::from_secs(7 * 24 * 3600),
             processed_retention: Duration::from_secs(30 * 24 * 3600),
@@ -82,7 +86,7 @@ impl Relay {
     /// Connects to the source and creates the producer. Topics of the catalogue
     /// are ensured here because a restarted broker may have forgotten them.
     pub async fn connect(config: RelayConfig) -> anyhow::Result<Self> {
-        let source = Source::connect(&config.database_url, &config.instance).await?;
+        let source = Source::connect(&config.database_url, &config.instance, config.listen).await?;
         let publisher = Publisher::new(&config.brokers)?;
         if let Err(error) = topics::ensure(&config.brokers, topics::ALL).await {
             tracing::warn!(%error, "could not ensure topics; will retry on demand");
@@ -121,7 +125,7 @@ impl Relay {
                 if let Err(e) = topics::ensure(&self.config.brokers, &dedup(wanted)).await {
                     tracing::debug!(error = %e, "could not ensure the batch's topics");
                 }
-                self.publisher.recover()?;
+                self.publisher.reset()?;
                 anyhow::bail!(
                     "published {} of {} rows, then the broker failed: {error}",
                     result.acked.len(),
@@ -172,7 +176,7 @@ impl Relay {
                 Err(error) if self.source.is_closed() => return Err(error),
                 Err(error) => {
                     let delay = failures.next().unwrap_or(Duration::from_secs(5));
-                    tracing::warn!(source = %label, %error, ?delay, "publish failed; rows kept, retrying");
+                    tracing::warn!(source = %label, error = format!("{error:#}"), ?delay, "publish failed; rows kept, retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         _ = tokio::time::sleep(delay) => {}
@@ -210,9 +214,9 @@ impl Relay {
 pub async fn run(config: RelayConfig, shutdown: CancellationToken) {
     let mut reconnects = backoff();
     while !shutdown.is_cancelled() {
+        let started = Instant::now();
         let outcome = async {
             let mut relay = Relay::connect(config.clone()).await?;
-            reconnects = backoff();
             loop {
                 if shutdown.is_cancelled() {
                     return Ok(());
@@ -229,8 +233,13 @@ pub async fn run(config: RelayConfig, shutdown: CancellationToken) {
         .await;
         metrics::gauge!("outbox_relay_leader", "source" => config.source.clone()).set(0.0);
         if let Err(error) = outcome {
+            // A session that worked for a while starts the backoff afresh; one
+            // that fails at once (a source not migrated yet) backs off further.
+            if started.elapsed() > Duration::from_secs(30) {
+                reconnects = backoff();
+            }
             let delay = reconnects.next().unwrap_or(Duration::from_secs(5));
-            tracing::warn!(source = %config.source, %error, ?delay, "relay lost its source; reconnecting");
+            tracing::warn!(source = %config.source, error = format!("{error:#}"), ?delay, "relay lost its source; reconnecting");
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = tokio::time::sleep(delay) => {}

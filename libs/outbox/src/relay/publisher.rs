@@ -80,13 +80,16 @@ impl Publisher {
         result
     }
 
-    /// Replaces the producer after a fatal error (for instance a broker that
-    /// restarted without its state no longer knows our producer id).
-    pub fn recover(&mut self) -> anyhow::Result<()> {
+    /// Replaces the producer after a failed batch. The new producer asks the
+    /// broker for a new producer id: a broker restarted without its state answers
+    /// the old id with `UnknownProducerId` forever (tansu does), and librdkafka
+    /// does not always treat that as fatal. Every delivery of the old producer has
+    /// resolved by now ([`Publisher::send`] awaits them all), so nothing is dropped.
+    pub fn reset(&mut self) -> anyhow::Result<()> {
         if let Some((code, reason)) = self.producer.client().fatal_error() {
-            tracing::warn!(?code, %reason, "producer failed fatally; creating a new one");
-            self.producer = create(&self.brokers)?;
+            tracing::warn!(?code, %reason, "producer failed fatally");
         }
+        self.producer = create(&self.brokers)?;
         Ok(())
     }
 

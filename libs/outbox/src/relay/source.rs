@@ -58,8 +58,8 @@ pub struct Source {
 
 impl Source {
     /// Connects, names the session after `instance` (visible in `pg_stat_activity`)
-    /// and starts listening for outbox inserts.
-    pub async fn connect(url: &str, instance: &str) -> anyhow::Result<Self> {
+    /// and, when `listen`, starts listening for outbox inserts.
+    pub async fn connect(url: &str, instance: &str, listen: bool) -> anyhow::Result<Self> {
         let (client, mut connection) = tokio_postgres::connect(url, NoTls)
             .await
             .context("connecting to the source database")?;
@@ -80,9 +80,10 @@ impl Source {
             // Wake the publisher so it notices the closed session promptly.
             wake.notify_one();
         });
+        let listen = if listen { "LISTEN outbox;" } else { "" };
         client
             .batch_execute(&format!(
-                "SET application_name = '{}'; LISTEN outbox;",
+                "SET application_name = '{}'; {listen}",
                 instance.replace('\'', "")
             ))
             .await

@@ -23,19 +23,28 @@ impl TestDb {
             .await
             .expect("migrations run");
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
-        let pool = Pool::builder(manager).max_size(4).build().expect("pool builds");
+        let pool = Pool::builder(manager)
+            .max_size(4)
+            .build()
+            .expect("pool builds");
         let db = Self { url, pool };
-        db.run_sql("CREATE TABLE effects (event_id UUID NOT NULL, note TEXT NOT NULL)").await;
+        db.run_sql("CREATE TABLE effects (event_id UUID NOT NULL, note TEXT NOT NULL)")
+            .await;
         db
     }
 
     pub async fn connect(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.url).await.expect("connects")
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connects")
     }
 
     pub async fn run_sql(&self, sql: &str) {
         let mut conn = self.connect().await;
-        diesel::sql_query(sql).execute(&mut conn).await.expect("sql runs");
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("sql runs");
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

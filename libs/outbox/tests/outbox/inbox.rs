@@ -23,13 +23,21 @@ struct RecordEffect {
 
 impl RecordEffect {
     fn ok() -> Self {
-        Self { attempts: Arc::default(), fail_with: None, reply_topic: None }
+        Self {
+            attempts: Arc::default(),
+            fail_with: None,
+            reply_topic: None,
+        }
     }
 }
 
 #[async_trait]
 impl Handler for RecordEffect {
-    async fn handle(&self, event: &Envelope, conn: &mut AsyncPgConnection) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        event: &Envelope,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<(), HandlerError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
         diesel::sql_query(format!(
             "INSERT INTO effects (event_id, note) VALUES ('{}', 'applied')",
@@ -58,7 +66,11 @@ async fn drain(inbox: &Inbox, n: usize) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while outcomes.len() < n && tokio::time::Instant::now() < deadline {
-        if let Some(outcome) = inbox.poll_once(Duration::from_secs(1)).await.expect("polls") {
+        if let Some(outcome) = inbox
+            .poll_once(Duration::from_secs(1))
+            .await
+            .expect("polls")
+        {
             outcomes.push(outcome);
         }
     }
@@ -84,7 +96,11 @@ async fn a_message_delivered_twice_has_one_effect() {
 
     assert_eq!(outcomes, vec![Outcome::Processed, Outcome::Duplicate]);
     assert_eq!(db.count("SELECT count(*) AS n FROM effects").await, 1);
-    assert_eq!(db.count("SELECT count(*) AS n FROM processed_messages").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM processed_messages")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -100,21 +116,42 @@ async fn a_poison_message_goes_to_the_dlq_with_its_headers_and_later_messages_ar
     // Same key: same partition, so the good message waits behind the poison one.
     produce(&producer, &topic, "k", b"{not json").await;
     let good = envelope("k", json!({}));
-    produce(&producer, &topic, "k", &serde_json::to_vec(&good).expect("json")).await;
+    produce(
+        &producer,
+        &topic,
+        "k",
+        &serde_json::to_vec(&good).expect("json"),
+    )
+    .await;
 
     let outcomes = drain(&inbox, 2).await;
 
     assert_eq!(outcomes, vec![Outcome::DeadLettered, Outcome::Processed]);
     assert_eq!(
-        db.count(&format!("SELECT count(*) AS n FROM effects WHERE event_id = '{}'", good.id)).await,
+        db.count(&format!(
+            "SELECT count(*) AS n FROM effects WHERE event_id = '{}'",
+            good.id
+        ))
+        .await,
         1
     );
     let dead = find_dead_letter(&topic).await;
     assert_eq!(dead.payload, b"{not json");
     assert_eq!(dead.key.as_deref(), Some(&b"k"[..]));
-    assert!(dead.partition.parse::<i32>().is_ok(), "partition header: {}", dead.partition);
-    assert_eq!(dead.offset, "0", "the poison message was the first on its partition");
-    assert!(dead.error.contains("undecodable"), "error header: {}", dead.error);
+    assert!(
+        dead.partition.parse::<i32>().is_ok(),
+        "partition header: {}",
+        dead.partition
+    );
+    assert_eq!(
+        dead.offset, "0",
+        "the poison message was the first on its partition"
+    );
+    assert!(
+        dead.error.contains("undecodable"),
+        "error header: {}",
+        dead.error
+    );
 }
 
 #[tokio::test]
@@ -136,7 +173,13 @@ async fn a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts_with_n
         .await
         .expect("inbox builds");
     let event = envelope("agg", json!({}));
-    produce(&producer(), &topic, "agg", &serde_json::to_vec(&event).expect("json")).await;
+    produce(
+        &producer(),
+        &topic,
+        "agg",
+        &serde_json::to_vec(&event).expect("json"),
+    )
+    .await;
 
     let outcomes = drain(&inbox, 1).await;
 
@@ -144,10 +187,22 @@ async fn a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts_with_n
     assert_eq!(AtomicUsize::load(&attempts, Ordering::SeqCst), 3);
     assert_eq!(db.count("SELECT count(*) AS n FROM effects").await, 0);
     assert_eq!(db.count("SELECT count(*) AS n FROM outbox").await, 0);
-    assert_eq!(db.count("SELECT count(*) AS n FROM processed_messages").await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM processed_messages")
+            .await,
+        0
+    );
     let dead = find_dead_letter(&topic).await;
-    assert!(dead.error.contains("gave up after 3 attempts"), "error header: {}", dead.error);
-    assert!(dead.error.contains("downstream busy"), "error header: {}", dead.error);
+    assert!(
+        dead.error.contains("gave up after 3 attempts"),
+        "error header: {}",
+        dead.error
+    );
+    assert!(
+        dead.error.contains("downstream busy"),
+        "error header: {}",
+        dead.error
+    );
 }
 
 #[tokio::test]
@@ -155,14 +210,23 @@ async fn a_reply_event_commits_together_with_the_effect_and_names_its_cause() {
     let db = TestDb::new().await;
     let topic = unique_topic("request");
     let reply_topic = unique_topic("reply");
-    let handler = RecordEffect { reply_topic: Some(reply_topic.clone()), ..RecordEffect::ok() };
+    let handler = RecordEffect {
+        reply_topic: Some(reply_topic.clone()),
+        ..RecordEffect::ok()
+    };
     let inbox = Inbox::builder(&group(), &brokers())
         .handle(&topic, handler)
         .build(db.pool.clone())
         .await
         .expect("inbox builds");
     let event = envelope("agg", json!({}));
-    produce(&producer(), &topic, "agg", &serde_json::to_vec(&event).expect("json")).await;
+    produce(
+        &producer(),
+        &topic,
+        "agg",
+        &serde_json::to_vec(&event).expect("json"),
+    )
+    .await;
 
     assert_eq!(drain(&inbox, 1).await, vec![Outcome::Processed]);
 
@@ -194,7 +258,8 @@ async fn find_dead_letter(source_topic: &str) -> DeadLetter {
     consumer.subscribe(&[topics::DLQ]).expect("subscribes");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while tokio::time::Instant::now() < deadline {
-        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await else {
+        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await
+        else {
             continue;
         };
         let headers = message.headers();

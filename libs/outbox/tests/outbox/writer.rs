@@ -45,7 +45,9 @@ async fn the_same_event_cannot_be_appended_twice() {
     let db = TestDb::new().await;
     let event = envelope("order-3", json!({}));
     let mut conn = db.connect().await;
-    append(&mut conn, "orders", &event).await.expect("first append");
+    append(&mut conn, "orders", &event)
+        .await
+        .expect("first append");
     let second = append(&mut conn, "orders", &event).await;
 
     assert!(second.is_err(), "a duplicate event id must be refused");
@@ -68,7 +70,10 @@ async fn inserting_into_the_outbox_notifies_listeners_only_on_commit() {
             }
         }
     });
-    client.batch_execute("LISTEN outbox").await.expect("listens");
+    client
+        .batch_execute("LISTEN outbox")
+        .await
+        .expect("listens");
 
     let mut conn = db.connect().await;
     let rolled_back = envelope("a", json!({}));
