@@ -140,10 +140,7 @@ impl RelayProcess {
             command.stdout(Stdio::null()).stderr(Stdio::null());
         }
         let child = command.spawn().expect("relay starts");
-        Self {
-            instance: instance.to_owned(),
-            child,
-        }
+        Self { child }
     }
 
     pub fn kill(&mut self) {
