@@ -1,0 +1,63 @@
+//! The command line: `cargo xtask <command>`.
+
+use clap::{Parser, Subcommand};
+
+/// Developer commands for the Comanda workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One developer command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start Postgres and the broker, create topics, then run fmt, clippy and all tests.
+    ///
+    /// Arguments after `--` go to `cargo nextest run` (e.g. a test filter).
+    Test {
+        /// Extra arguments for the test runner.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Start the whole stack locally (no Docker) and wait until every process is ready.
+    Up,
+    /// Stop everything `up` (or `test`) started.
+    Down,
+    /// Run a benchmark against local Postgres and the broker.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        which: Bench,
+    },
+}
+
+/// The benchmarks `cargo xtask bench` knows.
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// Outbox relay throughput: `cargo bench -p outbox-relay --bench relay`.
+    Relay {
+        /// Extra arguments for the bench binary.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Gateway load test (not implemented yet).
+    Gateway,
+}
+
+impl Command {
+    /// Runs the command.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Test { args } => crate::test::run(&args),
+            Command::Up => crate::up::run(),
+            Command::Down => crate::down::run(),
+            Command::Bench { which } => match which {
+                Bench::Relay { args } => crate::bench::relay(&args),
+                Bench::Gateway => crate::bench::gateway(),
+            },
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The Comanda processes `cargo xtask up` runs: one table, read by `up` and `down`.
+
+use crate::{broker, postgres};
+
+/// One Comanda binary and how to run it locally.
+#[derive(Clone, Copy, Debug)]
+pub struct Process {
+    /// Binary name in `target/debug/`, also the name of its log and pid files.
+    pub name: &'static str,
+    /// HTTP port (`/health`, `/ready`, `/metrics` and its API).
+    pub port: u16,
+    /// Its own database, if it has one.
+    pub database: Option<&'static str>,
+}
+
+/// In start order: services first, since each migrates its own database (creating its outbox
+/// table) on start; then the relay, which reads those outboxes; the gateway last, so it only
+/// fronts processes that exist. `down` stops them in reverse.
+pub const PROCESSES: &[Process] = &[
+    Process::new("auth-service", 5010, Some("comanda_auth")),
+    Process::new("user-service", 5011, Some("comanda_user")),
+    Process::new("order-service", 5012, Some("comanda_order")),
+    Process::new("product-service", 5013, Some("comanda_product")),
+    Process::new("outbox-relay", 5020, None),
+    Process::new("gateway", 8080, None),
+];
+
+/// Every service database.
+pub fn databases() -> impl Iterator<Item = &'static str> {
+    PROCESSES.iter().filter_map(|process| process.database)
+}
+
+impl Process {
+    const fn new(name: &'static str, port: u16, database: Option<&'static str>) -> Self {
+        Self {
+            name,
+            port,
+            database,
+        }
+    }
+
+    /// Settings as `COMANDA__*` environment variables (the config crate's `__` separator).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("COMANDA__ENV".into(), "dev".into()),
+            ("COMANDA__KAFKA__BROKERS".into(), broker::ADDRESS.into()),
+            ("COMANDA__HTTP__PORT".into(), self.port.to_string()),
+        ];
+        if let Some(database) = self.database {
+            env.push((
+                "COMANDA__DATABASE__URL".into(),
+                postgres::database_url(database),
+            ));
+        }
+        if self.name == "outbox-relay" {
+            // The relay reads the outbox of every service database:
+            // COMANDA__SOURCES__AUTH__URL, COMANDA__SOURCES__USER__URL, ...
+            for database in databases() {
+                let source = database.trim_start_matches("comanda_").to_uppercase();
+                env.push((
+                    format!("COMANDA__SOURCES__{source}__URL"),
+                    postgres::database_url(database),
+                ));
+            }
+        }
+        env
+    }
+}

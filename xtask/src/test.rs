@@ -1,0 +1,95 @@
+//! `cargo xtask test`: the one test command. CI runs exactly this, so a green run on a
+//! laptop means a green CI run.
+
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Result};
+
+use crate::{
+    broker::{self, Broker, Lifetime},
+    exec, postgres,
+};
+
+/// Prepares Postgres and the broker, then runs fmt, clippy and the tests.
+///
+/// fmt and clippy failures do not stop the run: one CI run reports every failing step.
+pub fn run(extra_args: &[String]) -> Result<()> {
+    postgres::ensure_running()?;
+    // From here on, a broker this run started is stopped when `broker` drops: on success,
+    // on failure and on early return alike.
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    broker.create_topics()?;
+
+    let steps: [(&str, &dyn Fn() -> Result<()>); 3] = [
+        ("fmt", &fmt),
+        ("clippy", &clippy),
+        ("tests", &|| tests(&broker, extra_args)),
+    ];
+    let mut failed = Vec::new();
+    for (name, step) in steps {
+        if let Err(error) = step() {
+            eprintln!("xtask: {error:#}");
+            failed.push(name);
+        }
+    }
+    if !failed.is_empty() {
+        bail!("failed steps: {}", failed.join(", "));
+    }
+    say!("all steps passed: fmt, clippy, tests");
+    Ok(())
+}
+
+/// Sets the variables integration tests read to reach Postgres and the broker.
+pub fn harness_env(command: &mut Command, broker: &Broker) {
+    command
+        .env("DATABASE_ADMIN_URL", postgres::ADMIN_URL)
+        .env("KAFKA_BROKERS", broker::ADDRESS)
+        .env("TANSU_BIN", &broker.bin);
+}
+
+fn fmt() -> Result<()> {
+    exec::step("fmt", exec::cargo().args(["fmt", "--all", "--check"]))
+}
+
+fn clippy() -> Result<()> {
+    exec::step(
+        "clippy",
+        exec::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )
+}
+
+fn tests(broker: &Broker, extra_args: &[String]) -> Result<()> {
+    let mut command = exec::cargo();
+    if has_nextest() {
+        command.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ]);
+    } else {
+        say!("tests: cargo-nextest not found (`cargo install cargo-nextest --locked`); using cargo test");
+        command.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
+    }
+    command.args(extra_args);
+    harness_env(&mut command, broker);
+    exec::step("tests", &mut command)
+}
+
+fn has_nextest() -> bool {
+    exec::cargo()
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
