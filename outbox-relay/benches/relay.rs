@@ -57,7 +57,18 @@ async fn main() -> anyhow::Result<()> {
         "another relay holds the bench database"
     );
     let started = Instant::now();
-    let drained = relay.drain().await?;
+    let drained = if std::env::var("BENCH_MODE").as_deref() == Ok("step") {
+        let mut n = 0;
+        loop {
+            let k = relay.step().await?;
+            if k == 0 {
+                break n;
+            }
+            n += k;
+        }
+    } else {
+        relay.drain().await?
+    };
     let relay_rate = drained as f64 / started.elapsed().as_secs_f64();
     anyhow::ensure!(drained as i64 == rows, "drained {drained} of {rows}");
     drop(relay);

@@ -1,1 +1,35 @@
-//! placeholder
+//! The service kit every Comanda service is built from.
+//!
+//! A service is settings, telemetry, an actix-web server with the same middleware and
+//! operational endpoints everywhere, a Postgres pool with embedded migrations, and a
+//! graceful shutdown. Writing that once keeps the services to their domain code and makes
+//! every service answer errors, logs and probes the same way.
+//!
+//! # Layout
+//! - [`settings`]: layered configuration (embedded defaults → `COMANDA_CONFIG` file →
+//!   `COMANDA__*` environment) and the setting blocks services share.
+//! - [`telemetry`]: JSON logs to stdout, optionally shipped to Loki.
+//! - [`problem`]: `application/problem+json` errors with a stable `code`, the error policy,
+//!   and extractor configs that turn bad input into 4xx problems.
+//! - [`db`]: the Postgres pool, migrations from several embedded sources, database creation.
+//! - [`correlation`]: the `X-Correlation-Id` middleware and its extractor.
+//! - [`request_log`]: one span per request, a closing log line and HTTP metrics.
+//! - [`health`]: `/health`, `/ready` (configurable dependency checks) and `/metrics`.
+//! - [`http`]: binds the listener and builds the actix server with all of the above.
+//! - [`service`]: the start-up every database-backed service shares.
+//! - [`shutdown`]: a future that completes on SIGTERM or SIGINT.
+//! - `testing` (feature `testing`): fresh databases and a spawned test app for integration
+//!   tests.
+
+pub mod correlation;
+pub mod db;
+pub mod health;
+pub mod http;
+pub mod problem;
+pub mod request_log;
+pub mod service;
+pub mod settings;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -75,6 +75,10 @@ impl RelayConfig {
     }
 }
 
+/// Batches a leader publishes in a row before it checks for shutdown and
+/// housekeeping again.
+const BATCHES_BETWEEN_CHECKS: usize = 20;
+
 /// A relay bound to one source: a database session and a producer.
 pub struct Relay {
     config: RelayConfig,
@@ -103,48 +107,94 @@ impl Relay {
         self.source.try_lead().await
     }
 
-    /// Publishes one batch; returns how many rows were marked published.
+    /// Publishes one batch (the oldest unpublished rows); returns how many rows
+    /// were marked published.
     ///
     /// Callers must hold leadership ([`Relay::try_lead`]). An error means the batch
     /// (or its tail) stays unpublished and will be sent again.
     pub async fn step(&mut self) -> anyhow::Result<usize> {
-        let rows = self.source.claim(self.config.batch_size).await?;
+        let rows = self.source.claim(0, self.config.batch_size).await?;
         if rows.is_empty() {
             return Ok(0);
         }
         let result = self.publisher.send(&rows).await;
         self.source.mark_published(&result.acked).await?;
-        record_published(&self.config.source, &result);
-        match result.failure {
-            None => Ok(result.acked.len()),
-            Some(error) => {
-                // A broker that restarted with empty storage has no topics; the
-                // failure code varies (unknown topic, timeout), so re-create the
-                // batch's topics after any failure: it is idempotent and cheap.
-                let wanted: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
-                if let Err(e) = topics::ensure(&self.config.brokers, &dedup(wanted)).await {
-                    tracing::debug!(error = %e, "could not ensure the batch's topics");
-                }
-                self.publisher.reset()?;
-                anyhow::bail!(
-                    "published {} of {} rows, then the broker failed: {error}",
-                    result.acked.len(),
-                    rows.len()
-                )
+        self.settle(&rows, result).await
+    }
+
+    /// Publishes until no row is left (or a batch fails); returns rows published.
+    ///
+    /// Database work overlaps the wait for acks: while batch N is in flight, batch
+    /// N-1 is marked published and batch N+1 is claimed. Batches are still *sent*
+    /// strictly one after another, each only after the previous one was fully
+    /// acked, so per-key order holds exactly as with [`Relay::step`]. The id cursor
+    /// lives only for one drain: a row committed late with a lower id is picked up
+    /// by the next drain, which starts from the oldest unpublished row again.
+    pub async fn drain(&mut self) -> anyhow::Result<usize> {
+        let mut published = 0;
+        loop {
+            let (n, more) = self.drain_some(usize::MAX).await?;
+            published += n;
+            if !more {
+                return Ok(published);
             }
         }
     }
 
-    /// Publishes until the outbox is empty (or a batch fails); returns rows published.
-    pub async fn drain(&mut self) -> anyhow::Result<usize> {
-        let mut total = 0;
-        loop {
-            let n = self.step().await?;
-            total += n;
-            if n == 0 {
-                return Ok(total);
+    /// [`Relay::drain`] for at most `max_batches` batches, so a long backlog still
+    /// lets the caller look up for shutdown and housekeeping. Returns rows
+    /// published and whether rows may be left.
+    async fn drain_some(&mut self, max_batches: usize) -> anyhow::Result<(usize, bool)> {
+        let limit = self.config.batch_size;
+        let mut published = 0;
+        let mut unmarked: Vec<i64> = Vec::new();
+        let mut batch = self.source.claim(0, limit).await?;
+        let mut batches = 0;
+        while !batch.is_empty() && batches < max_batches {
+            batches += 1;
+            let cursor = batch.last().map_or(0, |row| row.id);
+            let (source, publisher) = (&self.source, &mut self.publisher);
+            let (result, marked, next) = tokio::join!(
+                publisher.send(&batch),
+                source.mark_published(&unmarked),
+                source.claim(cursor, limit),
+            );
+            marked?;
+            published += unmarked.len();
+            if result.failure.is_some() {
+                self.source.mark_published(&result.acked).await?;
+                return self
+                    .settle(&batch, result)
+                    .await
+                    .map(|n| (published + n, true));
             }
+            unmarked = result.acked.clone();
+            self.settle(&batch, result).await?;
+            batch = next?;
         }
+        self.source.mark_published(&unmarked).await?;
+        Ok((published + unmarked.len(), !batch.is_empty()))
+    }
+
+    /// Records a sent batch; on failure prepares the retry and returns the error.
+    async fn settle(&mut self, rows: &[OutboxRow], result: BatchResult) -> anyhow::Result<usize> {
+        record_published(&self.config.source, &result);
+        let Some(error) = result.failure else {
+            return Ok(result.acked.len());
+        };
+        // A broker that restarted with empty storage has no topics; the failure
+        // code varies (unknown topic, timeout), so re-create the batch's topics
+        // after any failure: it is idempotent and cheap.
+        let wanted: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
+        if let Err(e) = topics::ensure(&self.config.brokers, &dedup(wanted)).await {
+            tracing::debug!(error = %e, "could not ensure the batch's topics");
+        }
+        self.publisher.reset()?;
+        anyhow::bail!(
+            "published {} of {} rows, then the broker failed: {error}",
+            result.acked.len(),
+            rows.len()
+        )
     }
 
     /// Current backlog of the source.
@@ -164,9 +214,9 @@ impl Relay {
                 self.housekeeping().await?;
                 housekeeping = Instant::now();
             }
-            match self.step().await {
-                Ok(n) if n as i64 >= self.config.batch_size => failures = backoff(),
-                Ok(_) => {
+            match self.drain_some(BATCHES_BETWEEN_CHECKS).await {
+                Ok((_, true)) => failures = backoff(),
+                Ok((_, false)) => {
                     failures = backoff();
                     tokio::select! {
                         _ = shutdown.cancelled() => {}

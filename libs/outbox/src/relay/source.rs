@@ -105,15 +105,15 @@ impl Source {
         Ok(row.get(0))
     }
 
-    /// The oldest `limit` unpublished rows, in publish order.
-    pub async fn claim(&self, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+    /// The oldest `limit` unpublished rows with an id above `after`, in publish order.
+    pub async fn claim(&self, after: i64, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = self
             .client
             .query(
                 "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
                  payload::text, created_at \
-                 FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
-                &[&limit],
+                 FROM outbox WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+                &[&after, &limit],
             )
             .await?;
         Ok(rows

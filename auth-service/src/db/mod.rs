@@ -1,0 +1,3 @@
+//! Database access of auth-service.
+
+pub mod schema;

@@ -1,0 +1,4 @@
+//! gateway API tests: one binary, a server per test.
+
+mod health;
+mod helpers;

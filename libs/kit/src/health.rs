@@ -1,0 +1,165 @@
+//! Operational endpoints: `/health` (liveness), `/ready` (readiness), `/metrics`.
+//!
+//! Liveness says the process serves HTTP and nothing more, so an orchestrator never
+//! restarts a service because Postgres is down; readiness checks each configured
+//! dependency, so traffic is withheld until they answer.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse, ResponseError};
+use diesel_async::RunQueryDsl;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+use serde_json::json;
+
+use crate::db::Pool;
+use crate::problem::Problem;
+use crate::request_log::REQUEST_DURATION;
+
+/// How long one readiness check may take before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A dependency `/ready` checks.
+#[derive(Clone)]
+enum Check {
+    /// `SELECT 1` through the pool.
+    Database(Pool),
+    /// A metadata fetch from these bootstrap servers.
+    Kafka(String),
+}
+
+/// The dependencies `/ready` checks; empty means always ready.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<Check>,
+}
+
+impl Readiness {
+    /// No checks: ready as soon as the server runs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a `database` check: a `SELECT 1` through `pool`.
+    pub fn with_database(mut self, pool: Pool) -> Self {
+        self.checks.push(Check::Database(pool));
+        self
+    }
+
+    /// Adds a `kafka` check: a metadata fetch from `brokers`.
+    pub fn with_kafka(mut self, brokers: impl Into<String>) -> Self {
+        self.checks.push(Check::Kafka(brokers.into()));
+        self
+    }
+
+    /// Runs every check concurrently; the map holds `"ok"` or the failure per check name.
+    pub async fn run(&self) -> BTreeMap<&'static str, Result<(), String>> {
+        let results = futures::future::join_all(self.checks.iter().map(|check| async move {
+            let (name, outcome) = match check {
+                Check::Database(pool) => ("database", timed(check_database(pool)).await),
+                Check::Kafka(brokers) => ("kafka", timed(check_kafka(brokers.clone())).await),
+            };
+            (name, outcome)
+        }))
+        .await;
+        results.into_iter().collect()
+    }
+}
+
+async fn timed(check: impl std::future::Future<Output = Result<(), String>>) -> Result<(), String> {
+    tokio::time::timeout(CHECK_TIMEOUT, check)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {CHECK_TIMEOUT:?}")))
+}
+
+async fn check_database(pool: &Pool) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    diesel::sql_query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+async fn check_kafka(brokers: String) -> Result<(), String> {
+    // librdkafka's metadata call blocks its thread; keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .map_err(|e| e.to_string())?;
+        consumer
+            .fetch_metadata(None, CHECK_TIMEOUT)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Registers `/health`, `/ready` and `/metrics`; `/ready` runs `readiness`.
+pub fn configure(readiness: Readiness) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg| {
+        cfg.app_data(web::Data::new(readiness.clone()))
+            .route("/health", web::get().to(health))
+            .route("/ready", web::get().to(ready))
+            .route("/metrics", web::get().to(metrics));
+    }
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
+    let results = readiness.run().await;
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
+        .collect();
+    if !failures.is_empty() {
+        tracing::warn!(failures = ?failures, "not ready");
+        return Problem::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            failures.join("; "),
+        )
+        .error_response();
+    }
+    let checks: BTreeMap<_, _> = results.keys().map(|name| (*name, "ok")).collect();
+    HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }))
+}
+
+async fn metrics() -> HttpResponse {
+    let handle = install_recorder();
+    // Upkeep drains histogram buffers; doing it per scrape needs no background task.
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+///
+/// Safe to call from every server and test in a process. If another recorder was
+/// installed first, the handle renders an empty registry rather than failing start-up.
+pub fn install_recorder() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full(REQUEST_DURATION.to_owned()),
+                &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+            )
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+        }
+        handle
+    })
+}

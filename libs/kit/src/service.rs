@@ -1,0 +1,40 @@
+//! The start-up every database-backed service shares.
+//!
+//! Migrate, open the pool, set up readiness, bind: in that order, so a service that
+//! listens has its schema, and `/ready` reflects the dependencies it really uses.
+
+use actix_web::web;
+use diesel_migrations::EmbeddedMigrations;
+use secrecy::ExposeSecret;
+
+use crate::db;
+use crate::health::Readiness;
+use crate::http::Server;
+use crate::settings::ServiceSettings;
+
+/// Runs `migrations` (in order), builds the pool and binds the server.
+///
+/// Handlers get the pool as `web::Data<db::Pool>`; `routes` adds the service's own routes.
+/// `/ready` checks the database, and Kafka when `settings.kafka.ready_check` is on.
+pub async fn build<F>(
+    settings: &ServiceSettings,
+    migrations: Vec<EmbeddedMigrations>,
+    routes: F,
+) -> anyhow::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    db::run_migrations(settings.database.url.expose_secret(), migrations).await?;
+    let pool = db::pool(&settings.database)?;
+    let mut readiness = Readiness::new().with_database(pool.clone());
+    if settings.kafka.ready_check {
+        readiness = readiness.with_kafka(&settings.kafka.brokers);
+    }
+    let pool = web::Data::new(pool);
+    let server = Server::bind(&settings.http, readiness, move |cfg| {
+        cfg.app_data(pool.clone());
+        routes(cfg);
+    })?;
+    tracing::info!(port = server.port(), env = %settings.env, "listening");
+    Ok(server)
+}

@@ -1,0 +1,86 @@
+//! Layered settings: embedded defaults, then an optional file, then the environment.
+//!
+//! Each service embeds its defaults as TOML, so a binary runs locally with no
+//! configuration at all; deployments override single values with environment variables
+//! named `COMANDA__SECTION__KEY` (e.g. `COMANDA__HTTP__PORT=5010`), or a whole file named by
+//! `COMANDA_CONFIG`.
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// Environment variable naming an optional TOML file layered over the defaults.
+pub const CONFIG_FILE_VAR: &str = "COMANDA_CONFIG";
+/// Prefix of environment overrides; sections are separated by `__` as well.
+pub const ENV_PREFIX: &str = "COMANDA";
+
+/// Loads `T` from `defaults_toml`, the `COMANDA_CONFIG` file if set, and `COMANDA__*` env vars.
+pub fn load<T: DeserializeOwned>(defaults_toml: &str) -> anyhow::Result<T> {
+    let mut builder = Config::builder().add_source(File::from_str(defaults_toml, FileFormat::Toml));
+    if let Ok(path) = std::env::var(CONFIG_FILE_VAR) {
+        builder = builder.add_source(File::with_name(&path).format(FileFormat::Toml));
+    }
+    // `prefix_separator` makes the name exactly `COMANDA__HTTP__PORT`, and single
+    // underscores stay inside key names (`COMANDA__DATABASE__POOL_SIZE`).
+    let env = Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__");
+    let settings = builder
+        .add_source(env)
+        .build()?
+        .try_deserialize()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    Ok(settings)
+}
+
+/// Where the HTTP server listens.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Interface to bind, e.g. `127.0.0.1` or `0.0.0.0`.
+    pub host: String,
+    /// Port to bind; 0 lets the OS choose (tests).
+    pub port: u16,
+}
+
+/// The service's Postgres database.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connection URL; secret because it may carry a password (Debug prints `[REDACTED]`).
+    pub url: SecretString,
+    /// Maximum number of pooled connections.
+    pub pool_size: usize,
+}
+
+/// The Kafka cluster the service publishes to and consumes from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KafkaSettings {
+    /// Bootstrap servers, comma separated (`host:port,host:port`).
+    pub brokers: String,
+    /// Whether `/ready` fetches broker metadata; off in tests that run without a broker.
+    #[serde(default = "default_true")]
+    pub ready_check: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Settings of every database-backed service: `env`, `http`, `database`, `kafka`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceSettings {
+    /// Deployment environment name (`dev`, `test`, `prod`), a log label.
+    #[serde(default = "default_env")]
+    pub env: String,
+    /// HTTP listener.
+    pub http: HttpSettings,
+    /// Postgres database.
+    pub database: DatabaseSettings,
+    /// Kafka cluster.
+    pub kafka: KafkaSettings,
+}
+
+/// The environment name used when `COMANDA__ENV` is not set.
+pub fn default_env() -> String {
+    "dev".to_owned()
+}

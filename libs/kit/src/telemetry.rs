@@ -1,0 +1,76 @@
+//! Logs: JSON lines on stdout, and to Loki when `LOKI_URL` is set.
+//!
+//! Loki labels are only `service` and `env`: labels index streams, so a per-request value
+//! such as the correlation id would explode the stream count. It stays a JSON field of the
+//! request span, where Loki's `| json` finds it.
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer, Registry};
+
+/// Environment variable with the Loki base URL (e.g. `http://127.0.0.1:3100`).
+pub const LOKI_URL_VAR: &str = "LOKI_URL";
+/// Environment variable that makes tests print their logs.
+pub const TEST_LOG_VAR: &str = "TEST_LOG";
+
+/// Installs the global subscriber for `service`; a second call is a no-op.
+///
+/// With `LOKI_URL` set it must run inside a tokio runtime, which drives the Loki shipper.
+pub fn init(service: &'static str, env: &str) -> anyhow::Result<()> {
+    let loki = match std::env::var(LOKI_URL_VAR) {
+        Ok(url) if !url.is_empty() => {
+            let (layer, task) = loki_layer(&url, service, env)?;
+            tokio::runtime::Handle::try_current()
+                .map_err(|_| anyhow::anyhow!("{LOKI_URL_VAR} is set but no tokio runtime runs"))?
+                .spawn(task);
+            Some(layer)
+        }
+        _ => None,
+    };
+    install(json_layer(std::io::stdout).and_then(loki));
+    Ok(())
+}
+
+/// Installs test logging: shown with `TEST_LOG=1`, swallowed otherwise; repeat calls are no-ops.
+pub fn init_for_tests() {
+    if std::env::var_os(TEST_LOG_VAR).is_some() {
+        install(json_layer(std::io::stdout));
+    } else {
+        install(json_layer(std::io::sink));
+    }
+}
+
+/// Builds a Loki layer labelled `service` and `env`, and the task that ships its batches.
+pub fn loki_layer(
+    url: &str,
+    service: &str,
+    env: &str,
+) -> anyhow::Result<(tracing_loki::Layer, tracing_loki::BackgroundTask)> {
+    let url = tracing_loki::url::Url::parse(url)?;
+    let built = tracing_loki::builder()
+        .label("service", service)?
+        .label("env", env)?
+        .build_url(url)?;
+    Ok(built)
+}
+
+/// JSON lines carrying the current span's fields (hence the correlation id) on every event.
+fn json_layer<W>(writer: W) -> impl Layer<Registry> + Send + Sync
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
+}
+
+fn install(layer: impl Layer<Registry> + Send + Sync) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Tests call this once per test in one process: "already set" is expected, not an error.
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
+        .try_init();
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the service kit: one binary, one file per concern.
+
+mod db;
+mod health;
+mod helpers;
+mod http;
+mod settings;

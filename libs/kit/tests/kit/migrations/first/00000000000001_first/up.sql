@@ -1,0 +1,1 @@
+CREATE TABLE kit_first (id INT PRIMARY KEY);

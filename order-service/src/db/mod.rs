@@ -1,0 +1,3 @@
+//! Database access of order-service.
+
+pub mod schema;

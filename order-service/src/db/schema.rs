@@ -1,0 +1,4 @@
+//! Diesel schema of order-service's own tables (`diesel print-schema` output).
+//!
+//! Empty until the first domain table: the initial migration creates none, and the outbox
+//! tables' schema lives in `comanda_outbox::schema`.

@@ -1,0 +1,3 @@
+//! Database access of product-service.
+
+pub mod schema;

@@ -1,0 +1,4 @@
+//! product-service API tests: one binary, a fresh database and server per test.
+
+mod health;
+mod helpers;

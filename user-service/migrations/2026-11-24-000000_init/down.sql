@@ -1,0 +1,2 @@
+-- Nothing to undo: the initial migration of user-service creates nothing.
+SELECT 1;

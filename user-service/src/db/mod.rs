@@ -1,0 +1,3 @@
+//! Database access of user-service.
+
+pub mod schema;

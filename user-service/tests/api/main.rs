@@ -1,0 +1,4 @@
+//! user-service API tests: one binary, a fresh database and server per test.
+
+mod health;
+mod helpers;
