@@ -4,8 +4,8 @@ use std::future::Future;
 
 use comanda_kit::health::Readiness;
 use comanda_kit::http::Server;
+use comanda_kit::workers::Workers;
 use comanda_outbox::relay::{self, RelayConfig};
-use tokio_util::sync::CancellationToken;
 
 use crate::settings::Settings;
 
@@ -37,24 +37,11 @@ impl Application {
     /// Relays every source until `shutdown` completes, then lets in-flight
     /// batches finish (their rows are marked or stay unpublished; none is lost).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let token = CancellationToken::new();
-        let tasks: Vec<_> = self
-            .sources
-            .into_iter()
-            .map(|config| tokio::spawn(relay::run(config, token.clone())))
-            .collect();
-        let stop = token.clone();
-        let served = self
-            .server
-            .run_until_stopped(async move {
-                shutdown.await;
-                stop.cancel();
-            })
-            .await;
-        token.cancel();
-        for task in tasks {
-            let _ = task.await;
+        let mut workers = Workers::new();
+        for config in self.sources {
+            let name = format!("relay:{}", config.source);
+            workers.spawn(name, move |token| relay::run(config, token));
         }
-        served
+        self.server.run_until_stopped_with(shutdown, workers).await
     }
 }

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 
 use crate::health::{self, Readiness};
 use crate::settings::HttpSettings;
+use crate::workers::Workers;
 use crate::{correlation, problem, request_log};
 
 /// Largest JSON body a handler accepts; larger ones get a 413 `payload_too_large`.
@@ -68,6 +69,18 @@ impl Server {
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Serves and runs `workers` until `shutdown` completes; then stops the server
+    /// (draining in-flight requests) and the workers.
+    pub async fn run_until_stopped_with(
+        self,
+        shutdown: impl Future<Output = ()>,
+        workers: Workers,
+    ) -> anyhow::Result<()> {
+        let served = self.run_until_stopped(shutdown).await;
+        workers.stop().await;
+        served
     }
 
     /// Serves until `shutdown` completes, then stops accepting and drains in-flight requests.

@@ -6,6 +6,7 @@
 //! every service answer errors, logs and probes the same way.
 //!
 //! # Layout
+//! - [`auth`]: access-token claims, EdDSA signing and verification, the `AuthUser` extractor.
 //! - [`settings`]: layered configuration (embedded defaults → `COMANDA_CONFIG` file →
 //!   `COMANDA__*` environment) and the setting blocks services share.
 //! - [`telemetry`]: JSON logs to stdout, optionally shipped to Loki.
@@ -18,9 +19,11 @@
 //! - [`http`]: binds the listener and builds the actix server with all of the above.
 //! - [`service`]: the start-up every database-backed service shares.
 //! - [`shutdown`]: a future that completes on SIGTERM or SIGINT.
+//! - [`workers`]: background tasks (consumers, relays) that stop with the server.
 //! - `testing` (feature `testing`): fresh databases and a spawned test app for integration
 //!   tests.
 
+pub mod auth;
 pub mod correlation;
 pub mod db;
 pub mod health;
@@ -33,3 +36,4 @@ pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod workers;

@@ -24,8 +24,25 @@ pub async fn build<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
+    let pool = prepare(settings, migrations).await?;
+    bind(settings, pool, routes)
+}
+
+/// Runs `migrations` (in order) and opens the pool: the first half of [`build`], for
+/// services that also start consumers on the pool before binding.
+pub async fn prepare(
+    settings: &ServiceSettings,
+    migrations: Vec<EmbeddedMigrations>,
+) -> anyhow::Result<db::Pool> {
     db::run_migrations(settings.database.url.expose_secret(), migrations).await?;
-    let pool = db::pool(&settings.database)?;
+    db::pool(&settings.database)
+}
+
+/// Binds the server over `pool`: the second half of [`build`].
+pub fn bind<F>(settings: &ServiceSettings, pool: db::Pool, routes: F) -> anyhow::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let mut readiness = Readiness::new().with_database(pool.clone());
     if settings.kafka.ready_check {
         readiness = readiness.with_kafka(&settings.kafka.brokers);

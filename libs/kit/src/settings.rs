@@ -60,6 +60,17 @@ pub struct KafkaSettings {
     /// Whether `/ready` fetches broker metadata; off in tests that run without a broker.
     #[serde(default = "default_true")]
     pub ready_check: bool,
+    /// Prepended to every topic name; empty in deployments, unique per test so
+    /// tests sharing one broker never see each other's events.
+    #[serde(default)]
+    pub topic_prefix: String,
+}
+
+impl KafkaSettings {
+    /// The full name of topic `name` (e.g. `creating.user`) under the prefix.
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{name}", self.topic_prefix)
+    }
 }
 
 fn default_true() -> bool {

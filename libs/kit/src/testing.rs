@@ -72,6 +72,7 @@ pub async fn service_settings(db_prefix: &str) -> ServiceSettings {
         kafka: KafkaSettings {
             brokers: kafka_brokers(),
             ready_check: false,
+            topic_prefix: String::new(),
         },
     }
 }

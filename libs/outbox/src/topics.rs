@@ -50,6 +50,14 @@ pub const ALL: &[&str] = &[
 /// Partitions per topic: enough to show per-key ordering and group rebalancing.
 pub const PARTITIONS: i32 = 3;
 
+/// Creates every catalogued topic under `prefix` (empty in deployments; tests use
+/// a unique prefix so they never see each other's events).
+pub async fn ensure_all(brokers: &str, prefix: &str) -> anyhow::Result<()> {
+    let names: Vec<String> = ALL.iter().map(|t| format!("{prefix}{t}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    ensure(brokers, &names).await
+}
+
 /// Creates the `topics` that do not exist yet; existing ones are left alone.
 pub async fn ensure(brokers: &str, topics: &[&str]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()

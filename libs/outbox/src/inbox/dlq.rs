@@ -21,16 +21,31 @@ pub const HEADER_ERROR: &str = "dlq.error";
 /// Header naming the consumer (group) that gave up on it.
 pub const HEADER_CONSUMER: &str = "dlq.consumer";
 
+/// Where dead letters go, and who sends them.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The dead-letter topic.
+    pub topic: &'a str,
+    /// Bootstrap servers (to re-create the topic if the broker lost it).
+    pub brokers: &'a str,
+    /// The consumer group giving up, written into a header.
+    pub consumer: &'a str,
+}
+
 /// Sends `message` (original key, value and headers, plus where it came from and
 /// why) to the DLQ, retrying until the broker acks: the caller commits the offset
 /// only afterwards, so a DLQ outage delays the partition but never drops a message.
 pub async fn dead_letter(
     producer: &FutureProducer,
-    brokers: &str,
-    consumer: &str,
+    target: Target<'_>,
     message: &BorrowedMessage<'_>,
     error: &str,
 ) {
+    let Target {
+        topic,
+        brokers,
+        consumer,
+    } = target;
     let partition = message.partition().to_string();
     let offset = message.offset().to_string();
     let mut delay = Duration::from_millis(200);
@@ -56,8 +71,7 @@ pub async fn dead_letter(
                 key: HEADER_CONSUMER,
                 value: Some(consumer),
             });
-        let mut record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(topics::DLQ).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
         if let Some(key) = message.key() {
             record = record.key(key);
         }
@@ -83,7 +97,7 @@ pub async fn dead_letter(
             Err((kafka_error, _)) => {
                 tracing::warn!(%kafka_error, ?delay, "could not dead-letter; retrying");
                 // A broker restarted empty may have lost the topic.
-                let _ = topics::ensure(brokers, &[topics::DLQ]).await;
+                let _ = topics::ensure(brokers, &[topic]).await;
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

@@ -64,9 +64,16 @@ pub struct InboxBuilder {
     handlers: HashMap<String, Arc<dyn Handler>>,
     max_attempts: usize,
     first_retry: Duration,
+    dlq_topic: String,
 }
 
 impl InboxBuilder {
+    /// Dead-letter topic (default [`topics::DLQ`]; tests give it their prefix).
+    pub fn dlq_topic(mut self, topic: impl Into<String>) -> Self {
+        self.dlq_topic = topic.into();
+        self
+    }
+
     /// Handles `topic` with `handler`.
     pub fn handle(mut self, topic: &str, handler: impl Handler) -> Self {
         self.handlers.insert(topic.to_owned(), Arc::new(handler));
@@ -88,7 +95,7 @@ impl InboxBuilder {
     /// Ensures the topics exist, joins the consumer group and subscribes.
     pub async fn build(self, pool: Pool<AsyncPgConnection>) -> anyhow::Result<Inbox> {
         let mut wanted: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
-        wanted.push(topics::DLQ);
+        wanted.push(&self.dlq_topic);
         topics::ensure(&self.brokers, &wanted).await?;
         let consumer: StreamConsumer = kafka::consumer_config(&self.brokers, &self.name)
             .create()
@@ -104,6 +111,7 @@ impl InboxBuilder {
             handlers: self.handlers,
             max_attempts: self.max_attempts,
             first_retry: self.first_retry,
+            dlq_topic: self.dlq_topic,
             pool,
             consumer,
             dlq,
@@ -118,6 +126,7 @@ pub struct Inbox {
     handlers: HashMap<String, Arc<dyn Handler>>,
     max_attempts: usize,
     first_retry: Duration,
+    dlq_topic: String,
     pool: Pool<AsyncPgConnection>,
     consumer: StreamConsumer,
     dlq: FutureProducer,
@@ -139,6 +148,7 @@ impl Inbox {
             handlers: HashMap::new(),
             max_attempts: 5,
             first_retry: Duration::from_millis(100),
+            dlq_topic: topics::DLQ.to_owned(),
         }
     }
 
@@ -286,7 +296,12 @@ impl Inbox {
     }
 
     async fn dead_letter(&self, message: &BorrowedMessage<'_>, error: &str) {
-        dlq::dead_letter(&self.dlq, &self.brokers, &self.name, message, error).await;
+        let target = dlq::Target {
+            topic: &self.dlq_topic,
+            brokers: &self.brokers,
+            consumer: &self.name,
+        };
+        dlq::dead_letter(&self.dlq, target, message, error).await;
     }
 }
 
