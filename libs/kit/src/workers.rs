@@ -42,6 +42,11 @@ impl Workers {
         self.tasks.is_empty()
     }
 
+    /// Cancels the token without waiting (for `Drop` impls).
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
     /// Cancels the token and waits for every worker to return.
     pub async fn stop(self) {
         self.token.cancel();
