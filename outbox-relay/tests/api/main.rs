@@ -4,5 +4,6 @@
 mod crash;
 mod helpers;
 mod leadership;
+mod metrics;
 mod outage;
 mod publishing;
