@@ -83,6 +83,48 @@ pub fn ensure_database(name: &str) -> Result<()> {
     )
 }
 
+/// Drops the databases earlier test runs left (`test_*`, see `comanda_kit::testing`):
+/// every test creates its own, and nothing else would ever remove them.
+pub fn drop_test_databases() -> Result<()> {
+    let port = PORT.to_string();
+    let names = exec::output(Command::new("psql").args([
+        "-h",
+        HOST,
+        "-p",
+        &port,
+        "-U",
+        "postgres",
+        "-tAc",
+        r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'",
+    ]))
+    .context("postgres: could not list test databases")?;
+    let names: Vec<&str> = names
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    for name in &names {
+        exec::output(Command::new("psql").args([
+            "-h",
+            HOST,
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-qc",
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        ]))
+        .with_context(|| format!("postgres: could not drop {name}"))?;
+    }
+    if !names.is_empty() {
+        say!(
+            "postgres: dropped {} databases of earlier test runs",
+            names.len()
+        );
+    }
+    Ok(())
+}
+
 /// `pg_isready` when installed, else a plain TCP connect.
 fn is_ready() -> bool {
     match exec::which("pg_isready") {

@@ -15,6 +15,7 @@ use crate::{
 /// fmt and clippy failures do not stop the run: one CI run reports every failing step.
 pub fn run(extra_args: &[String]) -> Result<()> {
     postgres::ensure_running()?;
+    postgres::drop_test_databases()?;
     // From here on, a broker this run started is stopped when `broker` drops: on success,
     // on failure and on early return alike.
     let broker = broker::ensure_running(Lifetime::ThisRun)?;

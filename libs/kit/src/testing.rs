@@ -23,7 +23,7 @@ pub const BROKERS_VAR: &str = "KAFKA_BROKERS";
 /// Brokers used when `KAFKA_BROKERS` is unset.
 pub const DEFAULT_BROKERS: &str = "127.0.0.1:9092";
 
-/// Creates an empty database named `<prefix>_<uuid>` and returns its URL.
+/// Creates an empty database named `test_<prefix>_<uuid>` and returns its URL.
 pub async fn fresh_database(prefix: &str) -> String {
     let admin = std::env::var(ADMIN_URL_VAR).unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
     let prefix: String = prefix
@@ -37,8 +37,9 @@ pub async fn fresh_database(prefix: &str) -> String {
         })
         .take(24)
         .collect();
-    // Postgres truncates identifiers at 63 bytes; 24 + 1 + 32 stays below.
-    let name = format!("{prefix}_{}", Uuid::new_v4().simple());
+    // `test_` lets `cargo xtask test` drop what earlier runs left. Postgres truncates
+    // identifiers at 63 bytes; 5 + 24 + 1 + 32 stays below.
+    let name = format!("test_{prefix}_{}", Uuid::new_v4().simple());
     let url = db::with_database_name(&admin, &name).expect("DATABASE_ADMIN_URL is a postgres URL");
     db::create_database_if_missing(&url)
         .await
