@@ -2,8 +2,10 @@
 
 use std::future::Future;
 
+use comanda_kit::db;
 use comanda_kit::health::Readiness;
 use comanda_kit::http::Server;
+use comanda_kit::settings::DatabaseSettings;
 use comanda_kit::workers::Workers;
 use comanda_outbox::relay::{self, RelayConfig};
 
@@ -18,7 +20,16 @@ pub struct Application {
 impl Application {
     /// Binds the HTTP port; relaying starts in [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let readiness = Readiness::new().with_kafka(&settings.kafka.brokers);
+        let mut readiness = Readiness::new().with_kafka(&settings.kafka.brokers);
+        for (name, source) in &settings.sources {
+            // One connection each, only for `/ready`: publishing uses its own session.
+            let database = DatabaseSettings {
+                url: source.url.clone(),
+                pool_size: 1,
+            };
+            readiness =
+                readiness.with_named_database(format!("source:{name}"), db::pool(&database)?);
+        }
         let server = Server::bind(&settings.http, readiness, |_| {})?;
         let sources = settings.relay_configs();
         tracing::info!(

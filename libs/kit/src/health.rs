@@ -24,8 +24,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// A dependency `/ready` checks.
 #[derive(Clone)]
 enum Check {
-    /// `SELECT 1` through the pool.
-    Database(Pool),
+    /// `SELECT 1` through the pool; the name labels it in `/ready`.
+    Database(String, Pool),
     /// A metadata fetch from these bootstrap servers.
     Kafka(String),
 }
@@ -43,8 +43,14 @@ impl Readiness {
     }
 
     /// Adds a `database` check: a `SELECT 1` through `pool`.
-    pub fn with_database(mut self, pool: Pool) -> Self {
-        self.checks.push(Check::Database(pool));
+    pub fn with_database(self, pool: Pool) -> Self {
+        self.with_named_database("database", pool)
+    }
+
+    /// Adds a database check under `name` (a process with several databases, e.g.
+    /// the relay's `source:order`).
+    pub fn with_named_database(mut self, name: impl Into<String>, pool: Pool) -> Self {
+        self.checks.push(Check::Database(name.into(), pool));
         self
     }
 
@@ -55,11 +61,14 @@ impl Readiness {
     }
 
     /// Runs every check concurrently; the map holds `"ok"` or the failure per check name.
-    pub async fn run(&self) -> BTreeMap<&'static str, Result<(), String>> {
+    pub async fn run(&self) -> BTreeMap<String, Result<(), String>> {
         let results = futures::future::join_all(self.checks.iter().map(|check| async move {
             let (name, outcome) = match check {
-                Check::Database(pool) => ("database", timed(check_database(pool)).await),
-                Check::Kafka(brokers) => ("kafka", timed(check_kafka(brokers.clone())).await),
+                Check::Database(name, pool) => (name.clone(), timed(check_database(pool)).await),
+                Check::Kafka(brokers) => (
+                    "kafka".to_owned(),
+                    timed(check_kafka(brokers.clone())).await,
+                ),
             };
             (name, outcome)
         }))
@@ -128,7 +137,7 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
         )
         .error_response();
     }
-    let checks: BTreeMap<_, _> = results.keys().map(|name| (*name, "ok")).collect();
+    let checks: BTreeMap<_, _> = results.keys().map(|name| (name.as_str(), "ok")).collect();
     HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }))
 }
 

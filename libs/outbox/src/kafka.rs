@@ -31,6 +31,16 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
     config
 }
 
+/// Settings of the dead-letter producer: `acks=all` but not idempotent. Order in
+/// the DLQ does not matter and a duplicate dead letter is harmless, while an
+/// idempotent producer would be stuck with `UnknownProducerId` after a broker
+/// lost its state (the relay replaces its producer then; a DLQ send cannot).
+pub fn dlq_producer_config(brokers: &str) -> ClientConfig {
+    let mut config = producer_config(brokers);
+    config.set("enable.idempotence", "false");
+    config
+}
+
 /// Settings of an inbox consumer in `group`: manual offset commits only, read
 /// from the beginning when the group has no offset yet (a fresh broker).
 pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {

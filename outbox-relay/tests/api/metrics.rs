@@ -46,6 +46,9 @@ async fn the_relay_reports_published_total_backlog_leadership_and_latency_on_met
         .await
         .expect("ready answers");
     assert_eq!(ready.status(), 200);
+    let checks: serde_json::Value = ready.json().await.expect("ready is JSON");
+    assert_eq!(checks["checks"]["source:metrics"], "ok", "{checks}");
+    assert_eq!(checks["checks"]["kafka"], "ok", "{checks}");
     let metrics = client
         .get(format!("{base}/metrics"))
         .send()

@@ -102,7 +102,7 @@ impl InboxBuilder {
             .context("creating the Kafka consumer")?;
         let subscribed: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         consumer.subscribe(&subscribed).context("subscribing")?;
-        let dlq: FutureProducer = kafka::producer_config(&self.brokers)
+        let dlq: FutureProducer = kafka::dlq_producer_config(&self.brokers)
             .create()
             .context("creating the DLQ producer")?;
         Ok(Inbox {
