@@ -61,22 +61,15 @@ pub fn ensure_running() -> Result<()> {
 
 /// Creates database `name` unless it exists.
 pub fn ensure_database(name: &str) -> Result<()> {
-    let port = PORT.to_string();
-    let exists = exec::output(Command::new("psql").args([
-        "-h",
-        HOST,
-        "-p",
-        &port,
-        "-U",
-        "postgres",
-        "-tAc",
-        &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
-    ]))
+    let exists = psql(&format!(
+        "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+    ))
     .with_context(|| format!("postgres: could not check whether database {name} exists"))?;
     if exists.trim() == "1" {
         say!("postgres: database {name} exists");
         return Ok(());
     }
+    let port = PORT.to_string();
     exec::step(
         "createdb",
         Command::new("createdb").args(["-h", HOST, "-p", &port, "-U", "postgres", name]),
@@ -86,35 +79,16 @@ pub fn ensure_database(name: &str) -> Result<()> {
 /// Drops the databases earlier test runs left (`test_*`, see `comanda_kit::testing`):
 /// every test creates its own, and nothing else would ever remove them.
 pub fn drop_test_databases() -> Result<()> {
-    let port = PORT.to_string();
-    let names = exec::output(Command::new("psql").args([
-        "-h",
-        HOST,
-        "-p",
-        &port,
-        "-U",
-        "postgres",
-        "-tAc",
-        r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'",
-    ]))
-    .context("postgres: could not list test databases")?;
+    let names = psql(r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'")
+        .context("postgres: could not list test databases")?;
     let names: Vec<&str> = names
         .lines()
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .collect();
     for name in &names {
-        exec::output(Command::new("psql").args([
-            "-h",
-            HOST,
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            "-qc",
-            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-        ]))
-        .with_context(|| format!("postgres: could not drop {name}"))?;
+        psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .with_context(|| format!("postgres: could not drop {name}"))?;
     }
     if !names.is_empty() {
         say!(
@@ -123,6 +97,14 @@ pub fn drop_test_databases() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs one SQL statement as `postgres` and returns its unaligned, tuples-only output.
+fn psql(sql: &str) -> Result<String> {
+    let port = PORT.to_string();
+    exec::output(
+        Command::new("psql").args(["-h", HOST, "-p", &port, "-U", "postgres", "-qtAc", sql]),
+    )
 }
 
 /// `pg_isready` when installed, else a plain TCP connect.

@@ -1,3 +1,4 @@
+use comanda_testkit::eventually;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -46,13 +47,12 @@ async fn a_relay_killed_mid_batch_loses_no_event_and_the_consumer_applies_each_e
         "relay-crash",
         &[("COMANDA__RELAY__BATCH_SIZE", "50")],
     );
-    source
-        .wait_until(
-            Duration::from_secs(30),
-            "publishing is under way",
-            || async { source.published().await > 0 },
-        )
-        .await;
+    eventually(
+        Duration::from_secs(30),
+        "publishing is under way",
+        || async { source.published().await > 0 },
+    )
+    .await;
     relay.kill(); // SIGKILL: no flush, no goodbye.
     let at_kill = source.published().await;
     assert!(
@@ -61,13 +61,12 @@ async fn a_relay_killed_mid_batch_loses_no_event_and_the_consumer_applies_each_e
     );
 
     let _restarted = RelayProcess::spawn(&source.url, &brokers, "relay-crash-2", &[]);
-    source
-        .wait_until(
-            Duration::from_secs(120),
-            "every row is published",
-            || async { source.unpublished().await == 0 },
-        )
-        .await;
+    eventually(
+        Duration::from_secs(120),
+        "every row is published",
+        || async { source.unpublished().await == 0 },
+    )
+    .await;
 
     let on_topic = read_topic(&brokers, &topic, EVENTS as usize, Duration::from_secs(120)).await;
     let distinct: HashSet<String> = on_topic.iter().map(|r| r.event_id()).collect();

@@ -84,22 +84,6 @@ impl SourceDb {
             .expect("query runs")
             .map(|row| row.get(0))
     }
-
-    /// Waits until `check` holds on this database, or panics after `within`.
-    pub async fn wait_until<F, Fut>(&self, within: Duration, what: &str, mut check: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out after {within:?} waiting until {what}");
-    }
 }
 
 pub fn shared_brokers() -> String {

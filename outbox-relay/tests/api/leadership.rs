@@ -1,3 +1,4 @@
+use comanda_testkit::eventually;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{create_topic, shared_brokers, unique_topic, RelayProcess, SourceDb};
@@ -9,12 +10,12 @@ async fn of_two_relays_on_one_source_one_publishes_and_the_other_takes_over_when
     let topic = unique_topic("leader");
     create_topic(&brokers, &topic).await;
     let mut first = RelayProcess::spawn(&db.url, &brokers, "relay-a", &[]);
-    db.wait_until(Duration::from_secs(20), "relay-a leads", || async {
+    eventually(Duration::from_secs(20), "relay-a leads", || async {
         db.leader().await.as_deref() == Some("relay-a")
     })
     .await;
     let _second = RelayProcess::spawn(&db.url, &brokers, "relay-b", &[]);
-    db.wait_until(Duration::from_secs(20), "relay-b is connected", || async {
+    eventually(Duration::from_secs(20), "relay-b is connected", || async {
         db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'relay-b'")
             .await
             == 1
@@ -22,7 +23,7 @@ async fn of_two_relays_on_one_source_one_publishes_and_the_other_takes_over_when
     .await;
 
     db.insert_events(&topic, 200, 4).await;
-    db.wait_until(
+    eventually(
         Duration::from_secs(20),
         "200 rows are published",
         || async { db.published().await == 200 },
@@ -36,13 +37,13 @@ async fn of_two_relays_on_one_source_one_publishes_and_the_other_takes_over_when
 
     first.kill();
     let killed = Instant::now();
-    db.wait_until(Duration::from_secs(10), "relay-b leads", || async {
+    eventually(Duration::from_secs(10), "relay-b leads", || async {
         db.leader().await.as_deref() == Some("relay-b")
     })
     .await;
     let takeover = killed.elapsed();
     db.insert_events(&topic, 200, 4).await;
-    db.wait_until(
+    eventually(
         Duration::from_secs(20),
         "the new rows are published by relay-b",
         || async { db.published().await == 400 },

@@ -1,3 +1,4 @@
+use comanda_testkit::eventually;
 use std::time::Duration;
 
 use comanda_kit::settings::KafkaSettings;
@@ -33,7 +34,7 @@ async fn the_relay_reports_published_total_backlog_leadership_and_latency_on_met
     let running = tokio::spawn(app.run_until_stopped(stop.clone().cancelled_owned()));
 
     db.insert_events(&topic, 25, 5).await;
-    db.wait_until(Duration::from_secs(20), "25 rows are published", || async {
+    eventually(Duration::from_secs(20), "25 rows are published", || async {
         db.published().await == 25
     })
     .await;

@@ -1,3 +1,4 @@
+use comanda_testkit::eventually;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ async fn a_paused_broker_grows_the_backlog_and_the_relay_drains_it_by_itself_aft
         &[("COMANDA__RELAY__BATCH_SIZE", "100")],
     );
     db.insert_events(&topic, 100, 5).await;
-    db.wait_until(
+    eventually(
         Duration::from_secs(30),
         "the first rows are published",
         || async { db.published().await == 100 },
@@ -36,7 +37,7 @@ async fn a_paused_broker_grows_the_backlog_and_the_relay_drains_it_by_itself_aft
     broker.signal(Signal::SIGCONT);
 
     assert_eq!(backlog, 500, "nothing can be acked by a stopped broker");
-    db.wait_until(Duration::from_secs(90), "the backlog drains", || async {
+    eventually(Duration::from_secs(90), "the backlog drains", || async {
         db.unpublished().await == 0
     })
     .await;
@@ -53,7 +54,7 @@ async fn a_broker_restarted_empty_gets_its_topics_back_and_the_backlog_drains() 
     create_topic(&broker.brokers(), &topic).await;
     let _relay = RelayProcess::spawn(&db.url, &broker.brokers(), "relay-restart", &[]);
     db.insert_events(&topic, 100, 5).await;
-    db.wait_until(
+    eventually(
         Duration::from_secs(30),
         "the first rows are published",
         || async { db.published().await == 100 },
@@ -66,7 +67,7 @@ async fn a_broker_restarted_empty_gets_its_topics_back_and_the_backlog_drains() 
     assert_eq!(db.unpublished().await, 300, "the backlog waits in Postgres");
     broker.restart(); // memory storage: no topics, no offsets, no producer state
 
-    db.wait_until(Duration::from_secs(120), "the backlog drains", || async {
+    eventually(Duration::from_secs(120), "the backlog drains", || async {
         db.unpublished().await == 0
     })
     .await;

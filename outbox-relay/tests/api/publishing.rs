@@ -1,3 +1,4 @@
+use comanda_testkit::eventually;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -76,7 +77,7 @@ async fn a_running_relay_publishes_a_committed_row_on_notify_without_waiting_for
         "relay-notify",
         &[("COMANDA__RELAY__POLL_INTERVAL_MS", "60000")],
     );
-    db.wait_until(Duration::from_secs(20), "the relay leads", || async {
+    eventually(Duration::from_secs(20), "the relay leads", || async {
         db.leader().await.as_deref() == Some("relay-notify")
     })
     .await;
@@ -85,7 +86,7 @@ async fn a_running_relay_publishes_a_committed_row_on_notify_without_waiting_for
 
     db.insert_events(&topic, 1, 1).await;
 
-    db.wait_until(Duration::from_secs(5), "the row is published", || async {
+    eventually(Duration::from_secs(5), "the row is published", || async {
         db.published().await == 1
     })
     .await;

@@ -220,7 +220,7 @@ impl Relay {
                     failures = backoff();
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
-                        _ = self.source.wait_for_inserts(self.config.poll_interval) => {}
+                        _ = self.source.wait_for_inserts(self.next_wake(housekeeping)) => {}
                     }
                 }
                 Err(error) if self.source.is_closed() => return Err(error),
@@ -236,6 +236,16 @@ impl Relay {
         }
         self.publisher.flush(Duration::from_secs(5));
         Ok(())
+    }
+
+    /// How long an idle leader sleeps: until the fallback poll or the next
+    /// housekeeping, whichever comes first (so the gauges stay fresh when idle).
+    fn next_wake(&self, last_housekeeping: Instant) -> Duration {
+        let until_housekeeping = self
+            .config
+            .housekeeping_every
+            .saturating_sub(last_housekeeping.elapsed());
+        self.config.poll_interval.min(until_housekeeping)
     }
 
     async fn housekeeping(&self) -> anyhow::Result<()> {
