@@ -46,8 +46,10 @@ pub struct Tuning {
     pub listen: bool,
     /// How often a standby retries for leadership, in ms.
     pub standby_poll_ms: u64,
-    /// How often backlog gauges refresh and retention runs, in ms.
+    /// How often the backlog gauges refresh, in ms.
     pub housekeeping_interval_ms: u64,
+    /// How often retention deletes old rows, in ms.
+    pub retention_interval_ms: u64,
     /// Age after which published outbox rows are deleted, in hours.
     pub published_retention_hours: u64,
     /// Age after which processed-message rows are deleted, in hours.
@@ -86,6 +88,7 @@ impl Settings {
                 config.standby_poll = Duration::from_millis(self.relay.standby_poll_ms);
                 config.housekeeping_every =
                     Duration::from_millis(self.relay.housekeeping_interval_ms);
+                config.retention_every = Duration::from_millis(self.relay.retention_interval_ms);
                 config.published_retention = hours(self.relay.published_retention_hours);
                 config.processed_retention = hours(self.relay.processed_retention_hours);
                 config

@@ -51,8 +51,10 @@ pub struct RelayConfig {
     /// time a message can be redelivered (the broker's retention), or a very late
     /// duplicate would be applied again.
     pub processed_retention: Duration,
-    /// How often retention runs and the backlog gauges refresh.
+    /// How often the backlog gauges refresh.
     pub housekeeping_every: Duration,
+    /// How often retention deletes old rows.
+    pub retention_every: Duration,
 }
 
 impl RelayConfig {
@@ -71,6 +73,7 @@ impl RelayConfig {
             published_retention: Duration::from_secs(7 * 24 * 3600),
             processed_retention: Duration::from_secs(30 * 24 * 3600),
             housekeeping_every: Duration::from_secs(5),
+            retention_every: Duration::from_secs(600),
         }
     }
 }
@@ -209,10 +212,15 @@ impl Relay {
         tracing::info!(source = %label, instance = %self.config.instance, "leading: publishing this source");
         let mut failures = backoff();
         let mut housekeeping = Instant::now() - self.config.housekeeping_every;
+        let mut retention = Instant::now() - self.config.retention_every;
         while !shutdown.is_cancelled() {
             if housekeeping.elapsed() >= self.config.housekeeping_every {
-                self.housekeeping().await?;
+                self.refresh_gauges().await?;
                 housekeeping = Instant::now();
+            }
+            if retention.elapsed() >= self.config.retention_every {
+                self.apply_retention().await?;
+                retention = Instant::now();
             }
             match self.drain_some(BATCHES_BETWEEN_CHECKS).await {
                 Ok((_, true)) => failures = backoff(),
@@ -248,12 +256,17 @@ impl Relay {
         self.config.poll_interval.min(until_housekeeping)
     }
 
-    async fn housekeeping(&self) -> anyhow::Result<()> {
+    async fn refresh_gauges(&self) -> anyhow::Result<()> {
         let backlog = self.source.backlog().await?;
         let label = self.config.source.clone();
         metrics::gauge!("outbox_relay_backlog", "source" => label.clone()).set(backlog.rows as f64);
-        metrics::gauge!("outbox_relay_oldest_unpublished_age_seconds", "source" => label.clone())
+        metrics::gauge!("outbox_relay_oldest_unpublished_age_seconds", "source" => label)
             .set(backlog.oldest_age_seconds);
+        Ok(())
+    }
+
+    async fn apply_retention(&self) -> anyhow::Result<()> {
+        let label = &self.config.source;
         let (outbox, inbox) = self
             .source
             .apply_retention(

@@ -81,9 +81,18 @@ impl Source {
             wake.notify_one();
         });
         let listen = if listen { "LISTEN outbox;" } else { "" };
+        // No bitmap scans in this session: right after a burst of inserts the
+        // statistics still say "few unpublished rows", and the planner then reads
+        // and sorts the WHOLE backlog for every batch (48 ms per claim at 30k rows,
+        // measured) instead of walking `outbox_unpublished_idx` in id order and
+        // stopping after one batch (0.7 ms). Every query of the relay wants the
+        // ordered index walk.
+        // No waiting for the WAL flush either: a mark lost in a Postgres crash only
+        // means the row is published again, and consumers absorb duplicates.
         client
             .batch_execute(&format!(
-                "SET application_name = '{}'; {listen}",
+                "SET application_name = '{}'; SET enable_bitmapscan = off; \
+                 SET synchronous_commit = off; {listen}",
                 instance.replace('\'', "")
             ))
             .await
@@ -172,7 +181,12 @@ impl Source {
         let outbox = self
             .client
             .execute(
-                "DELETE FROM outbox WHERE published_at < clock_timestamp() - make_interval(secs => $1)",
+                // Rows are published in id order, so the deletable rows lie below
+                // the oldest unpublished one: walk that primary-key range only.
+                "DELETE FROM outbox WHERE id < COALESCE( \
+                   (SELECT min(id) FROM outbox WHERE published_at IS NULL), \
+                   (SELECT max(id) + 1 FROM outbox), 0) \
+                 AND published_at < clock_timestamp() - make_interval(secs => $1)",
                 &[&published.as_secs_f64()],
             )
             .await?;
