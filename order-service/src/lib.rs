@@ -1,16 +1,23 @@
 //! order-service: orders of Comanda and the choreography that confirms or rejects them.
 //!
-//! Built on `comanda-kit` (settings, logs, problems, pool, health, shutdown) and
-//! `comanda-outbox` (its tables are migrated into this service's database first).
+//! `POST /api/v1/orders` stores the order PENDING and `order.created.pending` in one
+//! transaction and answers 202; product-service answers with
+//! `inventory.stock.reserved` (→ CONFIRMED, priced) or `inventory.stock.failed`
+//! (→ REJECTED). A cancel publishes `order.cancelled`, on which product-service gives
+//! the stock back (or, if the cancel reaches it first, never takes it).
 //!
 //! # Layout
 //! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).
-//! - [`startup`]: migrations, pool and HTTP server, ready to run until shutdown.
-//! - [`routes`]: this service's HTTP handlers.
-//! - [`db`]: the diesel schema of this service's tables.
+//! - [`startup`]: migrations, inbox and HTTP server: the [`startup::Application`].
+//! - [`routes`]: the order endpoints.
+//! - [`domain`]: request validation, idempotency keys, and the status machine.
+//! - [`events`]: payloads and the stock-reply handlers.
+//! - [`db`]: the diesel schema and the queries.
 //! - `migrations/`: this service's SQL migrations, embedded as [`MIGRATIONS`].
 
 pub mod db;
+pub mod domain;
+pub mod events;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -1,4 +1,55 @@
 //! Diesel schema of order-service's own tables (`diesel print-schema` output).
 //!
-//! Empty until the first domain table: the initial migration creates none, and the outbox
-//! tables' schema lives in `comanda_outbox::schema`.
+//! The outbox tables' schema lives in `comanda_outbox::schema`.
+#![allow(missing_docs)]
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Int2,
+        response_body -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        source -> Text,
+        correlation_id -> Uuid,
+        causation_id -> Nullable<Uuid>,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, product_id) {
+        order_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Int4,
+        unit_price_cents -> Nullable<Int8>,
+        name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        status -> Text,
+        total_cents -> Nullable<Int8>,
+        shortfalls -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(order_events -> orders (order_id));
+diesel::joinable!(order_lines -> orders (order_id));
+
+diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, order_events, order_lines, orders);

@@ -1,4 +1,11 @@
-//! order-service API tests: one binary, a fresh database and server per test.
+//! order-service API tests: one binary; each test runs order-service and
+//! product-service on fresh databases, its own topic prefix and in-process relays.
 
+mod cancel;
 mod health;
 mod helpers;
+mod idempotency;
+mod orders;
+mod outage;
+mod redelivery;
+mod saga;

@@ -1,9 +1,21 @@
 //! HTTP routes of product-service, one file per resource.
 //!
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
-//! as `web::Data<comanda_kit::db::Pool>`.
+//! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier` and
+//! [`products::CatalogTopics`].
+
+pub mod products;
 
 use actix_web::web;
 
-/// Registers product-service's routes (none yet).
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Registers product-service's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/products")
+            .route("", web::get().to(products::list))
+            .route("", web::post().to(products::create))
+            .route("/{id}", web::get().to(products::get))
+            .route("/{id}", web::put().to(products::replace))
+            .route("/{id}", web::delete().to(products::delete)),
+    );
+}

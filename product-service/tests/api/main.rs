@@ -1,4 +1,8 @@
-//! product-service API tests: one binary, a fresh database and server per test.
+//! product-service API tests: one binary, a fresh database, topic prefix and server per
+//! test.
 
+mod catalog;
 mod health;
 mod helpers;
+mod reservations;
+mod seed;

@@ -1,0 +1,4 @@
+DROP TABLE idempotency_keys;
+DROP TABLE order_events;
+DROP TABLE order_lines;
+DROP TABLE orders;

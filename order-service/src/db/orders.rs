@@ -1,0 +1,269 @@
+//! The `orders` and `order_lines` tables, read and written as one aggregate.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::schema::{order_lines, orders};
+use crate::domain::new_order::NewOrder;
+use crate::domain::status::OrderStatus;
+
+/// An order with its lines: the aggregate, and its JSON in responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Order id (UUIDv7).
+    pub id: Uuid,
+    /// The customer.
+    pub user_id: Uuid,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// What it holds, by product id.
+    pub lines: Vec<Line>,
+    /// Sum of the lines at their reserved prices (CONFIRMED and later).
+    pub total_cents: Option<i64>,
+    /// The lines that could not be reserved (REJECTED).
+    pub shortfalls: Option<serde_json::Value>,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A line of an order; priced once its stock is reserved.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize)]
+#[diesel(table_name = order_lines)]
+pub struct Line {
+    #[serde(skip)]
+    order_id: Uuid,
+    /// The product.
+    pub product_id: Uuid,
+    /// Units ordered.
+    pub quantity: i32,
+    /// Price per unit when reserved.
+    pub unit_price_cents: Option<i64>,
+    /// Product name when reserved.
+    pub name: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = orders)]
+struct OrderRow {
+    id: Uuid,
+    user_id: Uuid,
+    status: String,
+    total_cents: Option<i64>,
+    shortfalls: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl OrderRow {
+    fn with_lines(self, lines: Vec<Line>) -> QueryResult<Order> {
+        let status = self
+            .status
+            .parse()
+            .map_err(|e: String| DieselError::DeserializationError(e.into()))?;
+        Ok(Order {
+            id: self.id,
+            user_id: self.user_id,
+            status,
+            lines,
+            total_cents: self.total_cents,
+            shortfalls: self.shortfalls,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl Order {
+    /// A new PENDING order of `user_id` for `request`, not yet stored.
+    ///
+    /// Times are cut to microseconds, Postgres' precision, so the order answered
+    /// now equals the order read back later (an idempotent replay depends on it).
+    pub fn pending(user_id: Uuid, request: &NewOrder) -> Self {
+        let id = Uuid::now_v7();
+        let now = Utc::now().trunc_subsecs(6);
+        Self {
+            id,
+            user_id,
+            status: OrderStatus::Pending,
+            lines: request
+                .lines()
+                .iter()
+                .map(|l| Line {
+                    order_id: id,
+                    product_id: l.product_id,
+                    quantity: l.quantity,
+                    unit_price_cents: None,
+                    name: None,
+                })
+                .collect(),
+            total_cents: None,
+            shortfalls: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Stores a new `order` and its lines.
+pub async fn insert(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<()> {
+    diesel::insert_into(orders::table)
+        .values((
+            orders::id.eq(order.id),
+            orders::user_id.eq(order.user_id),
+            orders::status.eq(order.status.as_str()),
+            orders::created_at.eq(order.created_at),
+            orders::updated_at.eq(order.updated_at),
+        ))
+        .execute(conn)
+        .await?;
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                order_lines::order_id.eq(order.id),
+                order_lines::product_id.eq(l.product_id),
+                order_lines::quantity.eq(l.quantity),
+            )
+        })
+        .collect();
+    diesel::insert_into(order_lines::table)
+        .values(lines)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Order `id`, locked until the transaction ends: every status change reads it this
+/// way, so changes of one order (and their events) are serialised.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Order> {
+    let row: OrderRow = orders::table
+        .find(id)
+        .for_update()
+        .select(OrderRow::as_select())
+        .get_result(conn)
+        .await?;
+    let lines = lines_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    row.with_lines(lines)
+}
+
+/// Order `id`; `NotFound` when there is none.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Order> {
+    let row: OrderRow = orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .get_result(conn)
+        .await?;
+    let lines = lines_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    row.with_lines(lines)
+}
+
+/// One page of orders, newest first (of `owner` only, when given), and the total.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    owner: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Order>, i64)> {
+    let filtered = || {
+        let mut query = orders::table.into_boxed();
+        if let Some(owner) = owner {
+            query = query.filter(orders::user_id.eq(owner));
+        }
+        query
+    };
+    let rows: Vec<OrderRow> = filtered()
+        .order(orders::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(OrderRow::as_select())
+        .load(conn)
+        .await?;
+    let total = filtered().count().get_result(conn).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut lines = lines_of(conn, &ids).await?;
+    let orders = rows
+        .into_iter()
+        .map(|row| {
+            let own = lines.remove(&row.id).unwrap_or_default();
+            row.with_lines(own)
+        })
+        .collect::<QueryResult<_>>()?;
+    Ok((orders, total))
+}
+
+async fn lines_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Line>>> {
+    let lines: Vec<Line> = order_lines::table
+        .filter(order_lines::order_id.eq_any(ids))
+        .order((order_lines::order_id, order_lines::product_id))
+        .select(Line::as_select())
+        .load(conn)
+        .await?;
+    let mut by_order: HashMap<Uuid, Vec<Line>> = HashMap::new();
+    for line in lines {
+        by_order.entry(line.order_id).or_default().push(line);
+    }
+    Ok(by_order)
+}
+
+/// Moves order `id` to `status`.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: OrderStatus,
+) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(status.as_str()),
+            orders::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Prices a line with its reserved snapshot.
+pub async fn price_line(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    product_id: Uuid,
+    unit_price_cents: i64,
+    name: &str,
+) -> QueryResult<()> {
+    diesel::update(order_lines::table.find((order_id, product_id)))
+        .set((
+            order_lines::unit_price_cents.eq(unit_price_cents),
+            order_lines::name.eq(name),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the total (CONFIRMED) or the shortfalls (REJECTED) of order `id`.
+pub async fn set_outcome(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    total_cents: Option<i64>,
+    shortfalls: Option<&serde_json::Value>,
+) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::total_cents.eq(total_cents),
+            orders::shortfalls.eq(shortfalls),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The order status machine: every status change of an order goes through [`transition`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum OrderStatus {
+    /// Waiting for product-service to reserve its stock.
+    Pending,
+    /// Stock reserved; priced.
+    Confirmed,
+    /// Stock could not be reserved.
+    Rejected,
+    /// Cancelled by its owner or an admin.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The status as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Confirmed => "CONFIRMED",
+            Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "PENDING" => Ok(Self::Pending),
+            "CONFIRMED" => Ok(Self::Confirmed),
+            "REJECTED" => Ok(Self::Rejected),
+            "CANCELLED" => Ok(Self::Cancelled),
+            other => Err(format!("unknown order status {other:?}")),
+        }
+    }
+}
+
+/// What happens to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// product-service held every line.
+    StockReserved,
+    /// product-service could not hold every line.
+    StockFailed,
+    /// The owner or an admin asked to cancel.
+    CancelRequested,
+}
+
+/// The outcome of an allowed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The order moves to this status.
+    Move(OrderStatus),
+    /// The order stays as it is (a late or repeated reply).
+    Stay,
+}
+
+/// An event the order's status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {from} order cannot take {event:?}")]
+pub struct InvalidTransition {
+    /// The order's status.
+    pub from: OrderStatus,
+    /// The refused event.
+    pub event: OrderEvent,
+}
+
+/// The one place that decides an order's next status.
+///
+/// A stock reply to a CANCELLED order changes nothing here: order-service has already
+/// published `order.cancelled`, and product-service releases (or never makes) the
+/// reservation when it sees it, whichever of the two events it gets first.
+pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Next, InvalidTransition> {
+    use OrderEvent::*;
+    use OrderStatus::*;
+    match (from, event) {
+        (Pending, StockReserved) => Ok(Next::Move(Confirmed)),
+        (Pending, StockFailed) => Ok(Next::Move(Rejected)),
+        (Pending | Confirmed, CancelRequested) => Ok(Next::Move(Cancelled)),
+        (Cancelled, StockReserved | StockFailed)
+        | (Confirmed, StockReserved)
+        | (Rejected, StockFailed) => Ok(Next::Stay),
+        (Confirmed, StockFailed)
+        | (Rejected, StockReserved)
+        | (Rejected | Cancelled, CancelRequested) => Err(InvalidTransition { from, event }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderEvent::*;
+    use super::OrderStatus::*;
+    use super::*;
+
+    #[test]
+    fn a_pending_order_is_confirmed_or_rejected_by_the_stock_reply() {
+        assert_eq!(
+            transition(Pending, StockReserved),
+            Ok(Next::Move(Confirmed))
+        );
+        assert_eq!(transition(Pending, StockFailed), Ok(Next::Move(Rejected)));
+    }
+
+    #[test]
+    fn pending_and_confirmed_orders_can_be_cancelled() {
+        assert_eq!(
+            transition(Pending, CancelRequested),
+            Ok(Next::Move(Cancelled))
+        );
+        assert_eq!(
+            transition(Confirmed, CancelRequested),
+            Ok(Next::Move(Cancelled))
+        );
+    }
+
+    #[test]
+    fn rejected_and_cancelled_orders_cannot_be_cancelled() {
+        for from in [Rejected, Cancelled] {
+            let error = transition(from, CancelRequested).expect_err("refused");
+            assert_eq!(error.from, from);
+        }
+    }
+
+    #[test]
+    fn a_stock_reply_to_a_cancelled_order_changes_nothing() {
+        assert_eq!(transition(Cancelled, StockReserved), Ok(Next::Stay));
+        assert_eq!(transition(Cancelled, StockFailed), Ok(Next::Stay));
+    }
+
+    #[test]
+    fn a_repeated_reply_changes_nothing_and_a_contradicting_one_is_refused() {
+        assert_eq!(transition(Confirmed, StockReserved), Ok(Next::Stay));
+        assert_eq!(transition(Rejected, StockFailed), Ok(Next::Stay));
+        assert!(transition(Confirmed, StockFailed).is_err());
+        assert!(transition(Rejected, StockReserved).is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in [Pending, Confirmed, Rejected, Cancelled] {
+            assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
+        }
+        assert!("SHIPPED".parse::<OrderStatus>().is_err());
+    }
+}

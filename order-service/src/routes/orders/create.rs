@@ -1,0 +1,110 @@
+//! `POST /api/v1/orders`: store the order PENDING and ask for its stock, in one
+//! transaction; answer 202 at once (no synchronous call to product-service).
+//!
+//! With an `Idempotency-Key`, the same key and body answer the first response again and
+//! create nothing; the same key with another body is a 422 `idempotency_key_reused`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use comanda_kit::auth::AuthUser;
+use comanda_kit::correlation::CorrelationId;
+use comanda_kit::db::Pool;
+use comanda_kit::problem::Problem;
+use comanda_outbox::{topics, Envelope};
+use diesel::result::Error as DieselError;
+use diesel_async::AsyncConnection;
+
+use super::OrderTopics;
+use crate::db::idempotency::{self, Stored};
+use crate::db::orders::{self, Order};
+use crate::domain::idempotency::{request_hash, IdempotencyKey, HEADER};
+use crate::domain::new_order::{NewOrder, NewOrderBody};
+use crate::events::payloads::OrderCreatedPending;
+use crate::events::{publish, SOURCE};
+
+/// Why the creating transaction stopped.
+#[derive(Debug, thiserror::Error)]
+enum CreateError {
+    /// The key was used before: answer from what it stored.
+    #[error("idempotency key used before")]
+    KeyUsed,
+    #[error(transparent)]
+    Db(#[from] DieselError),
+}
+
+/// `POST /api/v1/orders` (authenticated): 202 with the PENDING order.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn create(
+    req: HttpRequest,
+    user: AuthUser,
+    correlation: CorrelationId,
+    pool: web::Data<Pool>,
+    topics: web::Data<OrderTopics>,
+    body: web::Json<NewOrderBody>,
+) -> Result<HttpResponse, Problem> {
+    let request = NewOrder::parse(body.into_inner())?;
+    let key = idempotency_key(&req)?;
+    let order = Order::pending(user.id, &request);
+    let stored = Stored {
+        request_hash: request_hash(&request),
+        response_status: StatusCode::ACCEPTED.as_u16() as i16,
+        response_body: serde_json::to_value(&order).map_err(Problem::internal)?,
+    };
+    let event = Envelope::new(
+        topics::ORDER_CREATED_PENDING,
+        1,
+        SOURCE,
+        order.id.to_string(),
+        serde_json::to_value(OrderCreatedPending {
+            order_id: order.id,
+            user_id: user.id,
+            lines: request.lines().to_vec(),
+        })
+        .map_err(Problem::internal)?,
+    )
+    .correlated(correlation.0);
+    let mut conn = pool.get().await?;
+    let created = conn
+        .transaction::<_, CreateError, _>(async |conn| {
+            if let Some(key) = &key {
+                if !idempotency::claim(conn, user.id, key, &stored).await? {
+                    return Err(CreateError::KeyUsed);
+                }
+            }
+            orders::insert(conn, &order).await?;
+            publish(conn, &topics.created_pending, order.id, &event).await?;
+            Ok(())
+        })
+        .await;
+    match (created, key) {
+        (Ok(()), _) => Ok(HttpResponse::Accepted().json(order)),
+        (Err(CreateError::KeyUsed), Some(key)) => {
+            let first = idempotency::find(&mut conn, user.id, &key).await?;
+            replay(first, &stored.request_hash)
+        }
+        (Err(CreateError::KeyUsed), None) => Err(Problem::internal("key used without a key")),
+        (Err(CreateError::Db(e)), _) => Err(e.into()),
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, Problem> {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    // A value that is not visible ASCII is refused like any other invalid key.
+    IdempotencyKey::parse(value.to_str().unwrap_or_default()).map(Some)
+}
+
+/// The first response again, or a 422 when the key came with another request.
+fn replay(first: Stored, request_hash: &str) -> Result<HttpResponse, Problem> {
+    if first.request_hash != request_hash {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        ));
+    }
+    let status = StatusCode::from_u16(first.response_status as u16).map_err(Problem::internal)?;
+    Ok(HttpResponse::build(status).json(first.response_body))
+}
