@@ -1,19 +1,33 @@
-//! auth-service: credentials and sign-in of Comanda; issues the tokens the gateway verifies.
+//! auth-service: credentials and sign-in of Comanda; issues the tokens every service
+//! verifies.
 //!
-//! Built on `comanda-kit` (settings, logs, problems, pool, health, shutdown) and
-//! `comanda-outbox` (its tables are migrated into this service's database first).
+//! Registration is a choreographed flow: `POST /register` stores a PENDING account and,
+//! in the same transaction, a `creating.user` event in the outbox; user-service creates
+//! the profile and answers on `creating.user.response`, which makes the account ACTIVE
+//! (it may log in) or REJECTED.
+//!
+//! Built on `comanda-kit` (settings, logs, problems, pool, health, shutdown, JWTs) and
+//! `comanda-outbox` (outbox, inbox; its tables are migrated into this database first).
 //!
 //! # Layout
-//! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).
-//! - [`startup`]: migrations, pool and HTTP server, ready to run until shutdown.
-//! - [`routes`]: this service's HTTP handlers.
-//! - [`db`]: the diesel schema of this service's tables.
+//! - [`settings`]: typed settings (`[auth]` keys and lifetimes, `[admin]`) and defaults.
+//! - [`startup`]: migrations, admin bootstrap, inbox and HTTP server.
+//! - [`routes`]: register, account status, login/refresh/logout, JWKS.
+//! - [`domain`]: parsed registration fields, password hashing, statuses, secret tokens.
+//! - [`tokens`]: issuing a session (access JWT + rotating refresh token).
+//! - [`events`]: the registration payloads and the `creating.user.response` handler.
+//! - [`bootstrap`]: the admin account from settings.
+//! - [`db`]: schema and queries of `accounts` and `refresh_tokens`.
 //! - `migrations/`: this service's SQL migrations, embedded as [`MIGRATIONS`].
 
+pub mod bootstrap;
 pub mod db;
+pub mod domain;
+pub mod events;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod tokens;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 

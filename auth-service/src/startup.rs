@@ -1,12 +1,78 @@
-//! Start-up of auth-service: the kit's service start-up with this crate's migrations and routes.
+//! Start-up of auth-service: migrations and pool, the admin account, the registration
+//! answers' consumer, then the HTTP server.
 
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::web;
 use comanda_kit::http::Server;
+use comanda_kit::workers::Workers;
+use comanda_outbox::{topics, Inbox};
 
-use crate::routes;
+use crate::bootstrap;
+use crate::events::registration_result::ApplyRegistrationResult;
+use crate::events::GROUP;
+use crate::routes::{self, jwks::Jwks, register::RegistrationTopic};
 use crate::settings::Settings;
+use crate::tokens::Issuer;
 
-/// Migrates the database (outbox tables first), opens the pool and binds the server.
-pub async fn build(settings: Settings) -> anyhow::Result<Server> {
-    let migrations = vec![comanda_outbox::MIGRATIONS, crate::MIGRATIONS];
-    comanda_kit::service::build(&settings, migrations, routes::configure).await
+/// auth-service, built and bound, not yet serving.
+pub struct Application {
+    server: Server,
+    workers: Workers,
+}
+
+impl Application {
+    /// Migrates (outbox tables first), bootstraps the admin, starts the inbox and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let service = &settings.service;
+        let (signer, verifier) = settings.auth.keys(&service.env)?;
+        let jwks = Jwks::from_public_pem(settings.auth.public_pem())?;
+        let migrations = vec![comanda_outbox::MIGRATIONS, crate::MIGRATIONS];
+        let pool = comanda_kit::service::prepare(service, migrations).await?;
+        bootstrap::admin(&pool, &settings.admin, &service.env).await?;
+        let kafka = &service.kafka;
+        // The group carries the topic prefix too, so tests sharing a broker never
+        // join each other's groups.
+        let inbox = Inbox::builder(&kafka.topic(GROUP), &kafka.brokers)
+            .handle(
+                &kafka.topic(topics::CREATING_USER_RESPONSE),
+                ApplyRegistrationResult,
+            )
+            .dlq_topic(kafka.topic(topics::DLQ))
+            .build(pool.clone())
+            .await?;
+        let mut workers = Workers::new();
+        workers.spawn("inbox", move |token| async move {
+            inbox.run(token.cancelled_owned()).await;
+        });
+        let issuer = web::Data::new(Issuer {
+            signer,
+            access_ttl: Duration::from_secs(settings.auth.access_ttl_secs),
+            refresh_ttl: Duration::from_secs(settings.auth.refresh_ttl_secs),
+        });
+        let verifier = web::Data::new(verifier);
+        let topic = web::Data::new(RegistrationTopic(kafka.topic(topics::CREATING_USER)));
+        let jwks = web::Data::new(jwks);
+        let server = comanda_kit::service::bind(service, pool, move |cfg| {
+            cfg.app_data(verifier.clone())
+                .app_data(issuer.clone())
+                .app_data(topic.clone())
+                .app_data(jwks.clone());
+            routes::configure(cfg);
+        })?;
+        Ok(Self { server, workers })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    /// Serves and consumes until `shutdown` completes, then drains both.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        self.server
+            .run_until_stopped_with(shutdown, self.workers)
+            .await
+    }
 }

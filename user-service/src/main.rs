@@ -1,12 +1,12 @@
 //! user-service binary: settings, logs, then serve until SIGTERM or SIGINT.
 
 use comanda_kit::{shutdown, telemetry};
-use user_service::{settings, startup};
+use user_service::{settings, startup::Application};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = settings::load()?;
-    telemetry::init("user-service", &settings.env)?;
-    let server = startup::build(settings).await?;
-    server.run_until_stopped(shutdown::signal()).await
+    telemetry::init("user-service", &settings.service.env)?;
+    let app = Application::build(settings).await?;
+    app.run_until_stopped(shutdown::signal()).await
 }

@@ -1,9 +1,25 @@
 //! HTTP routes of auth-service, one file per resource.
 //!
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
-//! as `web::Data<comanda_kit::db::Pool>`.
+//! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier`, the
+//! [`crate::tokens::Issuer`], [`register::RegistrationTopic`] and [`jwks::Jwks`].
+
+pub mod accounts;
+pub mod jwks;
+pub mod register;
+pub mod sessions;
 
 use actix_web::web;
 
-/// Registers auth-service's routes (none yet).
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Registers auth-service's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/.well-known/jwks.json", web::get().to(jwks::get))
+        .service(
+            web::scope("/api/v1/auth")
+                .route("/register", web::post().to(register::register))
+                .route("/accounts/{id}", web::get().to(accounts::get))
+                .route("/login", web::post().to(sessions::login))
+                .route("/refresh", web::post().to(sessions::refresh))
+                .route("/logout", web::post().to(sessions::logout)),
+        );
+}

@@ -1,4 +1,10 @@
-//! auth-service API tests: one binary, a fresh database and server per test.
+//! auth-service API tests: one binary; each test gets fresh databases, servers and a
+//! topic prefix. Flow tests run user-service in-process and relay both outboxes
+//! through the real broker.
 
+mod accounts;
+mod flow;
 mod health;
 mod helpers;
+mod register;
+mod sessions;

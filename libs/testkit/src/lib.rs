@@ -7,6 +7,9 @@
 //! # Layout
 //! - [`TestEnv`]: prefix, settings for services under test, relays.
 //! - [`eventually`]: polls a condition until it holds or a deadline passes.
+//! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
+
+pub mod tokens;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

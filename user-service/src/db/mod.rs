@@ -1,3 +1,4 @@
 //! Database access of user-service.
 
+pub mod profiles;
 pub mod schema;

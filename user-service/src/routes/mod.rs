@@ -1,9 +1,21 @@
 //! HTTP routes of user-service, one file per resource.
 //!
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
-//! as `web::Data<comanda_kit::db::Pool>`.
+//! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier` that every
+//! route here needs (user-service verifies tokens itself, behind the gateway too).
+
+pub mod users;
 
 use actix_web::web;
 
-/// Registers user-service's routes (none yet).
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Registers user-service's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `/me` before `/{id}`: otherwise "me" would be parsed (and refused) as a UUID.
+    cfg.service(
+        web::scope("/api/v1/users")
+            .route("", web::get().to(users::list))
+            .route("/me", web::get().to(users::me))
+            .route("/me", web::put().to(users::update_me))
+            .route("/{id}", web::get().to(users::get)),
+    );
+}

@@ -1,4 +1,6 @@
-//! user-service API tests: one binary, a fresh database and server per test.
+//! user-service API tests: one binary, a fresh database, server and topic prefix per test.
 
+mod creating_user;
 mod health;
 mod helpers;
+mod users;

@@ -1,0 +1,34 @@
+//! `creating.user.response` → settle the PENDING account.
+
+use async_trait::async_trait;
+use comanda_outbox::{inbox::decode, Envelope, Handler, HandlerError};
+use diesel_async::AsyncPgConnection;
+
+use super::payloads::CreatingUserResponse;
+use crate::db::accounts;
+use crate::domain::account::decide;
+
+/// Applies user-service's answer to a registration.
+pub struct ApplyRegistrationResult;
+
+#[async_trait]
+impl Handler for ApplyRegistrationResult {
+    async fn handle(
+        &self,
+        event: &Envelope,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<(), HandlerError> {
+        let answer: CreatingUserResponse = decode(event)?;
+        let (status, reason) = decide(answer.result, answer.reason);
+        let moved =
+            accounts::settle_pending(conn, answer.account_id, status, reason.as_deref()).await?;
+        if moved {
+            tracing::info!(account_id = %answer.account_id, status = status.as_str(), "registration settled");
+        } else {
+            // A second answer for one account (e.g. a re-sent request), or an unknown
+            // account: the first decision stands.
+            tracing::info!(account_id = %answer.account_id, "no PENDING account to settle");
+        }
+        Ok(())
+    }
+}

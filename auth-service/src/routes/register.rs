@@ -1,0 +1,130 @@
+//! `POST /api/v1/auth/register`: a PENDING account and its `creating.user` event,
+//! committed together.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use comanda_kit::correlation::CorrelationId;
+use comanda_kit::db::Pool;
+use comanda_kit::problem::Problem;
+use comanda_outbox::{append, topics, Envelope};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::{accounts, is_unique_violation};
+use crate::domain::account::Status;
+use crate::domain::registration::{Email, FullName, Password, Phone};
+use crate::domain::{password, secret_token, Invalid};
+use crate::events::payloads::CreatingUser;
+use crate::events::SOURCE;
+
+/// Full name of the `creating.user` topic (it carries the deployment's prefix).
+#[derive(Debug, Clone)]
+pub struct RegistrationTopic(pub String);
+
+/// The registration body as sent.
+#[derive(Deserialize)]
+pub struct RegisterBody {
+    email: String,
+    password: String,
+    full_name: String,
+    phone: Option<String>,
+}
+
+/// A registration whose every field parsed.
+struct Registration {
+    email: Email,
+    password: Password,
+    full_name: FullName,
+    phone: Option<Phone>,
+}
+
+impl TryFrom<RegisterBody> for Registration {
+    type Error = Invalid;
+
+    fn try_from(body: RegisterBody) -> Result<Self, Invalid> {
+        Ok(Self {
+            email: Email::parse(&body.email)?,
+            password: Password::parse(&body.password)?,
+            full_name: FullName::parse(&body.full_name)?,
+            phone: body
+                .phone
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| Phone::parse(&p))
+                .transpose()?,
+        })
+    }
+}
+
+/// The 202 body: where the registration stands and how to follow it.
+#[derive(Serialize)]
+struct Accepted {
+    id: Uuid,
+    status: &'static str,
+    /// Lets the registrant read the account (send it as `X-Poll-Token`) before it
+    /// can log in; shown once, stored as sha256.
+    poll_token: String,
+}
+
+/// `POST /api/v1/auth/register`: 202 with the account id and a `Location` to poll;
+/// a taken email is a 409 `email_taken`.
+#[tracing::instrument(skip_all, fields(correlation_id = %correlation))]
+pub async fn register(
+    correlation: CorrelationId,
+    pool: web::Data<Pool>,
+    topic: web::Data<RegistrationTopic>,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, Problem> {
+    let registration = Registration::try_from(body.into_inner())?;
+    let secret = registration.password.expose().to_owned();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let password_hash = tokio::task::spawn_blocking(move || password::hash(&secret))
+        .await
+        .map_err(Problem::internal)?
+        .map_err(Problem::internal)?;
+    let id = Uuid::now_v7();
+    let poll = secret_token::generate();
+    let event = Envelope::new(
+        topics::CREATING_USER,
+        1,
+        SOURCE,
+        id.to_string(),
+        serde_json::to_value(CreatingUser {
+            account_id: id,
+            email: registration.email.as_str().to_owned(),
+            full_name: registration.full_name.as_str().to_owned(),
+            phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
+        })
+        .map_err(Problem::internal)?,
+    )
+    .correlated(correlation.0);
+    let account = accounts::NewAccount {
+        id,
+        email: registration.email.as_str(),
+        password_hash: &password_hash,
+        role: "USER",
+        status: Status::Pending.as_str(),
+        poll_token_hash: Some(&poll.digest),
+    };
+    let mut conn = pool.get().await?;
+    conn.transaction::<_, Problem, _>(async |conn| {
+        accounts::insert(conn, &account).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                Problem::conflict("email_taken", "an account with this email already exists")
+            } else {
+                e.into()
+            }
+        })?;
+        append(conn, &topic.0, &event).await?;
+        Ok(())
+    })
+    .await?;
+    tracing::info!(account_id = %id, "registration accepted");
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/auth/accounts/{id}")))
+        .json(Accepted {
+            id,
+            status: Status::Pending.as_str(),
+            poll_token: poll.token,
+        }))
+}

@@ -1,0 +1,159 @@
+//! Sessions: `login`, `refresh` (rotation with reuse detection) and `logout`.
+//!
+//! Every failure of login is the same 401 `invalid_credentials`, whatever went wrong
+//! (unknown email, wrong password, account not ACTIVE), so the endpoint does not
+//! tell which emails have accounts. Unknown emails are verified against a decoy hash
+//! so that timing does not tell either.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use comanda_kit::db::Pool;
+use comanda_kit::problem::Problem;
+use diesel_async::AsyncConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::db::{accounts, refresh_tokens};
+use crate::domain::account::Status;
+use crate::domain::registration::Email;
+use crate::domain::{password, secret_token};
+use crate::tokens::{Issuer, Session};
+
+/// `POST /api/v1/auth/login` body.
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/v1/auth/refresh` and `/logout` body.
+#[derive(Deserialize)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+fn invalid_credentials() -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the email or password is not valid",
+    )
+}
+
+fn invalid_refresh_token() -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+        "the refresh token is not valid",
+    )
+}
+
+/// `POST /api/v1/auth/login`: an access token and a refresh token starting a new family.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    pool: web::Data<Pool>,
+    issuer: web::Data<Issuer>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, Problem> {
+    let body = body.into_inner();
+    let account = match Email::parse(&body.email) {
+        Ok(email) => accounts::find_by_email(&mut *pool.get().await?, email.as_str()).await?,
+        Err(_) => None,
+    };
+    // Verified on a blocking thread, with no pooled connection held meanwhile.
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || {
+        let hash = hash.as_deref().unwrap_or_else(|| password::decoy_hash());
+        password::verify(&body.password, hash)
+    })
+    .await
+    .map_err(Problem::internal)?;
+    let account = match account {
+        Some(account) if matches && account.status == Status::Active.as_str() => account,
+        _ => return Err(invalid_credentials()),
+    };
+    let mut conn = pool.get().await?;
+    let session = conn
+        .transaction::<_, Problem, _>(async |conn| {
+            issuer.issue(conn, &account, Uuid::now_v7()).await
+        })
+        .await?;
+    tracing::info!(account_id = %account.id, "logged in");
+    Ok(HttpResponse::Ok().json(session))
+}
+
+/// What presenting a refresh token led to.
+enum Rotation {
+    /// The token was current: here is the next session.
+    Rotated(Session),
+    /// Unknown, expired or revoked.
+    Refused,
+    /// Already exchanged once: someone holds a copy, so the family was revoked.
+    Reused,
+}
+
+/// `POST /api/v1/auth/refresh`: exchanges a current refresh token for a new session
+/// of the same family. Presenting an already used token revokes the whole family.
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    pool: web::Data<Pool>,
+    issuer: web::Data<Issuer>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, Problem> {
+    let digest = secret_token::digest(body.refresh_token.trim());
+    let mut conn = pool.get().await?;
+    // The revocation of a reused family must commit even though the answer is a
+    // 401, so the transaction returns the outcome rather than failing.
+    let rotation = conn
+        .transaction::<_, Problem, _>(async |conn| {
+            let Some(token) = refresh_tokens::lock_by_digest(conn, &digest).await? else {
+                return Ok(Rotation::Refused);
+            };
+            if token.revoked_at.is_some() {
+                return Ok(Rotation::Refused);
+            }
+            if token.used_at.is_some() {
+                refresh_tokens::revoke_family(conn, token.family_id).await?;
+                return Ok(Rotation::Reused);
+            }
+            if token.expires_at <= chrono::Utc::now() {
+                return Ok(Rotation::Refused);
+            }
+            let account = accounts::find(conn, token.account_id).await?;
+            let Some(account) = account.filter(|a| a.status == Status::Active.as_str()) else {
+                refresh_tokens::revoke_family(conn, token.family_id).await?;
+                return Ok(Rotation::Refused);
+            };
+            refresh_tokens::mark_used(conn, token.id).await?;
+            let session = issuer.issue(conn, &account, token.family_id).await?;
+            Ok(Rotation::Rotated(session))
+        })
+        .await?;
+    match rotation {
+        Rotation::Rotated(session) => Ok(HttpResponse::Ok().json(session)),
+        Rotation::Refused => Err(invalid_refresh_token()),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reused; its family is revoked");
+            Err(invalid_refresh_token())
+        }
+    }
+}
+
+/// `POST /api/v1/auth/logout`: revokes the refresh token's family. Always 204, so
+/// the answer reveals nothing about the token.
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    pool: web::Data<Pool>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, Problem> {
+    let digest = secret_token::digest(body.refresh_token.trim());
+    let mut conn = pool.get().await?;
+    conn.transaction::<_, Problem, _>(async |conn| {
+        if let Some(token) = refresh_tokens::lock_by_digest(conn, &digest).await? {
+            refresh_tokens::revoke_family(conn, token.family_id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

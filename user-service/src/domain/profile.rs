@@ -1,0 +1,122 @@
+//! Profile fields. auth-service validates the same rules at registration; user-service
+//! checks again because it owns profiles and must not trust its inputs (events
+//! included). The rules are duplicated on purpose: services share contracts, not code.
+
+use super::Invalid;
+
+/// A profile's email: trimmed, lower case, with an `@` and at most 254 bytes.
+/// auth-service did the full syntax check; this guards the unique index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses `raw`.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        let plausible = email.len() <= 254
+            && email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+            && !email.chars().any(char::is_whitespace);
+        if !plausible {
+            return Err(Invalid {
+                field: "email",
+                message: "is not a valid email address",
+            });
+        }
+        Ok(Self(email))
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's name: 1 to 100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    /// Parses `raw`.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > 100 || name.chars().any(char::is_control) {
+            return Err(Invalid {
+                field: "full_name",
+                message: "must be 1 to 100 characters without control characters",
+            });
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: an optional `+`, then 6 to 20 digits with spaces, dashes or
+/// parentheses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses `raw`; blank means "no phone" and is handled by [`Phone::parse_optional`].
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let phone = raw.trim();
+        let body = phone.strip_prefix('+').unwrap_or(phone);
+        let allowed = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        if !allowed || !(6..=20).contains(&digits) || phone.len() > 30 {
+            return Err(Invalid {
+                field: "phone",
+                message: "must be 6 to 20 digits, optionally with +, spaces, dashes or parentheses",
+            });
+        }
+        Ok(Self(phone.to_owned()))
+    }
+
+    /// `None` for a missing or blank phone, else the parsed phone.
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, Invalid> {
+        raw.filter(|p| !p.trim().is_empty())
+            .map(Self::parse)
+            .transpose()
+    }
+
+    /// The number as entered (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(FullName::parse(" Ann ").expect("valid").as_str(), "Ann");
+        assert!(FullName::parse("").is_err());
+        assert!(FullName::parse(&"a".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn blank_phones_are_absent_and_bad_phones_refused() {
+        assert_eq!(Phone::parse_optional(Some("  ")), Ok(None));
+        assert_eq!(Phone::parse_optional(None), Ok(None));
+        assert!(Phone::parse_optional(Some("+34 600 123 456"))
+            .expect("valid")
+            .is_some());
+        assert!(Phone::parse_optional(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_need_an_at() {
+        assert_eq!(Email::parse(" A@B.io ").expect("valid").as_str(), "a@b.io");
+        assert!(Email::parse("ab.io").is_err());
+    }
+}
