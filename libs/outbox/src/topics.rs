@@ -104,4 +104,16 @@ mod tests {
         actual.sort_unstable();
         assert_eq!(actual, expected);
     }
+
+    /// The event catalogue documents every topic of the system.
+    #[test]
+    fn the_event_catalogue_documents_every_topic() {
+        let catalogue = include_str!("../../../docs/events.md");
+        for topic in ALL {
+            assert!(
+                catalogue.contains(&format!("| `{topic}` |")),
+                "docs/events.md has no row for {topic}"
+            );
+        }
+    }
 }
