@@ -95,3 +95,40 @@ pub struct ServiceSettings {
 pub fn default_env() -> String {
     "dev".to_owned()
 }
+
+/// A database-backed service that verifies access tokens: [`ServiceSettings`] plus
+/// the `[auth]` table.
+#[derive(Debug, Clone)]
+pub struct SecuredSettings {
+    /// `env`, `http`, `database`, `kafka`.
+    pub service: ServiceSettings,
+    /// How access tokens are verified (empty key = the dev key, refused in prod).
+    pub auth: crate::auth::AuthSettings,
+}
+
+impl SecuredSettings {
+    /// `service` with the dev token key (tests).
+    pub fn with_dev_auth(service: ServiceSettings) -> Self {
+        Self {
+            service,
+            auth: crate::auth::AuthSettings::default(),
+        }
+    }
+
+    /// Loads both parts with [`load`] from the same layers.
+    ///
+    /// `[auth]` is read as a table of its own rather than flattened into
+    /// `ServiceSettings`: serde's flatten loses the `config` crate's typing of
+    /// environment values (ports would arrive as strings).
+    pub fn load(defaults_toml: &str) -> anyhow::Result<Self> {
+        #[derive(Deserialize)]
+        struct AuthSection {
+            #[serde(default)]
+            auth: crate::auth::AuthSettings,
+        }
+        Ok(Self {
+            service: load(defaults_toml)?,
+            auth: load::<AuthSection>(defaults_toml)?.auth,
+        })
+    }
+}

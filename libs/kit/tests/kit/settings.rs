@@ -51,3 +51,16 @@ fn debug_output_never_shows_the_database_password() {
     assert!(!printed.contains("hunter2"), "{printed}");
     assert!(s.database.url.expose_secret().contains("hunter2"));
 }
+
+#[test]
+fn secured_settings_read_the_auth_table_and_default_it_when_absent() {
+    let with_auth = format!("{DEFAULTS}\n[auth]\nissuer = \"elsewhere\"\n");
+    let s = settings::SecuredSettings::load(&with_auth).expect("settings");
+    assert_eq!(s.auth.issuer, "elsewhere");
+    assert_eq!(s.auth.audience, comanda_kit::auth::DEFAULT_AUDIENCE);
+    assert_eq!(s.service.http.port, 5999);
+
+    let without = settings::SecuredSettings::load(DEFAULTS).expect("settings");
+    assert_eq!(without.auth.issuer, comanda_kit::auth::DEFAULT_ISSUER);
+    assert!(without.auth.public_key_pem.is_empty(), "empty means the dev key");
+}
