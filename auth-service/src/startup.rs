@@ -32,9 +32,7 @@ impl Application {
         let pool = comanda_kit::service::prepare(service, migrations).await?;
         bootstrap::admin(&pool, &settings.admin, &service.env).await?;
         let kafka = &service.kafka;
-        // The group carries the topic prefix too, so tests sharing a broker never
-        // join each other's groups.
-        let inbox = Inbox::builder(&kafka.topic(GROUP), &kafka.brokers)
+        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(
                 &kafka.topic(topics::CREATING_USER_RESPONSE),
                 ApplyRegistrationResult,

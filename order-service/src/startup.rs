@@ -29,9 +29,7 @@ impl Application {
         let migrations = vec![comanda_outbox::MIGRATIONS, crate::MIGRATIONS];
         let pool = comanda_kit::service::prepare(service, migrations).await?;
         let kafka = &service.kafka;
-        // The group carries the topic prefix too, so tests sharing a broker never
-        // join each other's groups.
-        let inbox = Inbox::builder(&kafka.topic(GROUP), &kafka.brokers)
+        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::STOCK_RESERVED), ConfirmOrder)
             .handle(&kafka.topic(topics::STOCK_FAILED), RejectOrder)
             .handle(&kafka.topic(topics::STOCK_RELEASED), RecordRelease)

@@ -44,9 +44,7 @@ impl Application {
         let release = ReleaseStock {
             released_topic: kafka.topic(topics::STOCK_RELEASED),
         };
-        // The group carries the topic prefix too, so tests sharing a broker never
-        // join each other's groups.
-        let inbox = Inbox::builder(&kafka.topic(GROUP), &kafka.brokers)
+        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::ORDER_CREATED_PENDING), reserve)
             .handle(&kafka.topic(topics::ORDER_CANCELLED), release)
             .dlq_topic(kafka.topic(topics::DLQ))

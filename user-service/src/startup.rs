@@ -31,9 +31,7 @@ impl Application {
         let create_profile = CreateProfile {
             response_topic: kafka.topic(topics::CREATING_USER_RESPONSE),
         };
-        // The group carries the topic prefix too, so tests sharing a broker never
-        // join each other's groups.
-        let inbox = Inbox::builder(&kafka.topic(GROUP), &kafka.brokers)
+        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::CREATING_USER), create_profile)
             .dlq_topic(kafka.topic(topics::DLQ))
             .build(pool.clone())

@@ -71,6 +71,12 @@ impl KafkaSettings {
     pub fn topic(&self, name: &str) -> String {
         format!("{}{name}", self.topic_prefix)
     }
+
+    /// The full name of consumer group `name`: it carries the prefix too, so tests
+    /// sharing a broker never join each other's groups.
+    pub fn group(&self, name: &str) -> String {
+        format!("{}{name}", self.topic_prefix)
+    }
 }
 
 fn default_true() -> bool {

@@ -62,5 +62,8 @@ fn secured_settings_read_the_auth_table_and_default_it_when_absent() {
 
     let without = settings::SecuredSettings::load(DEFAULTS).expect("settings");
     assert_eq!(without.auth.issuer, comanda_kit::auth::DEFAULT_ISSUER);
-    assert!(without.auth.public_key_pem.is_empty(), "empty means the dev key");
+    assert!(
+        without.auth.public_key_pem.is_empty(),
+        "empty means the dev key"
+    );
 }
