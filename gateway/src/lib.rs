@@ -1,13 +1,37 @@
 //! gateway: the single entry of Comanda on :8080, in front of the four services.
 //!
-//! A skeleton so far: it serves the kit's `/health`, `/ready` and `/metrics`, with the
-//! kit's correlation ids, request logs and problem responses. It owns no database.
+//! It routes `/api/v1/{auth,users,orders,products}/**` (and the token key set) by
+//! prefix to a healthy instance of the owning service, round robin; refuses protected
+//! requests without a valid access token before any service sees them; limits login
+//! and register attempts per IP; and carries request and correlation ids and the
+//! client's address forward. Bodies stream through; nothing is buffered whole. It
+//! owns no database.
 //!
 //! # Layout
 //! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).
-//! - [`startup`]: binds the HTTP server, ready to run until shutdown.
-//! - [`routes`]: the gateway's own routes (none yet besides the kit's).
+//! - [`startup`]: builds the [`startup::Application`]: server plus health checker.
+//! - [`routes`]: the forwarded routes and the edge checks before forwarding.
+//! - [`routing`]: which service owns a path; which requests are public or rate limited.
+//! - [`edge_auth`]: the access-token check at the edge.
+//! - [`rate_limit`]: per-IP GCRA limits.
+//! - [`request_id`]: the `X-Request-Id` middleware.
+//! - [`cors`]: the CORS middleware from settings.
+//! - [`upstreams`]: instances, their health, round robin.
+//! - [`health_check`]: the background checker of every instance's `/health`.
+//! - [`proxy`]: forwarding: headers, streamed bodies, retries, the response back.
+//! - [`state`]: what handlers share.
+//! - [`error`]: the gateway's own problem answers (503, 504, 413, 429, …).
 
+pub mod cors;
+pub mod edge_auth;
+pub mod error;
+pub mod health_check;
+pub mod proxy;
+pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
+pub mod routing;
 pub mod settings;
 pub mod startup;
+pub mod state;
+pub mod upstreams;

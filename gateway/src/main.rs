@@ -7,6 +7,6 @@ use gateway::{settings, startup};
 async fn main() -> anyhow::Result<()> {
     let settings = settings::load()?;
     telemetry::init("gateway", &settings.env)?;
-    let server = startup::build(&settings)?;
-    server.run_until_stopped(shutdown::signal()).await
+    let app = startup::build(&settings)?;
+    app.run_until_stopped(shutdown::signal()).await
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask bench <which>`: benchmarks against local Postgres and the broker.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::{
     broker::{self, Lifetime},
@@ -22,7 +22,10 @@ pub fn relay(extra_args: &[String]) -> Result<()> {
     exec::step("bench relay", &mut command)
 }
 
-/// Gateway load test: not written yet.
+/// Gateway overhead, direct vs through the gateway, in-process on loopback (needs
+/// neither Postgres nor the broker): `cargo bench -p gateway --bench gateway`.
 pub fn gateway() -> Result<()> {
-    bail!("bench gateway: not implemented yet (issue #5)")
+    let mut command = exec::cargo();
+    command.args(["bench", "-p", "gateway", "--bench", "gateway"]);
+    exec::step("bench gateway", &mut command)
 }

@@ -26,6 +26,13 @@ pub enum Command {
     Up,
     /// Stop everything `up` (or `test`) started.
     Down,
+    /// Against a running stack: register, log in, order (once served, once refused
+    /// for stock), cancel, and print each order's timeline.
+    Demo {
+        /// The gateway's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        gateway: String,
+    },
     /// Run a benchmark against local Postgres and the broker.
     Bench {
         /// Which benchmark.
@@ -54,6 +61,7 @@ impl Command {
             Command::Test { args } => crate::test::run(&args),
             Command::Up => crate::up::run(),
             Command::Down => crate::down::run(),
+            Command::Demo { gateway } => crate::demo::run(&gateway),
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),

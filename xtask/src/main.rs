@@ -32,6 +32,7 @@ macro_rules! say {
 mod bench;
 mod broker;
 mod cli;
+mod demo;
 mod down;
 mod exec;
 mod http;

@@ -196,5 +196,32 @@ fn print_summary() {
         "  all topics:  tansu topic list --broker tcp://{}",
         broker::ADDRESS
     );
+    match dev_admin() {
+        Some((email, password)) => {
+            println!("  admin:       {email} / {password}   (dev settings of auth-service)")
+        }
+        None => println!("  admin:       see [admin] in auth-service/config/default.toml"),
+    }
+    println!("  demo:        cargo xtask demo   (register, order, reject, cancel, timelines)");
     println!("  stop:        cargo xtask down");
+}
+
+/// The bootstrapped admin of auth-service's dev defaults, read from the file itself so
+/// the summary cannot drift from what the service really creates.
+fn dev_admin() -> Option<(String, String)> {
+    let defaults =
+        std::fs::read_to_string(workspace::root().join("auth-service/config/default.toml")).ok()?;
+    let admin = defaults
+        .split("[admin]")
+        .nth(1)?
+        .split("\n[")
+        .next()?
+        .to_owned();
+    let value = |key: &str| {
+        admin.lines().find_map(|line| {
+            let (name, value) = line.split_once('=')?;
+            (name.trim() == key).then(|| value.trim().trim_matches('"').to_owned())
+        })
+    };
+    Some((value("email")?, value("password")?))
 }

@@ -1,8 +1,44 @@
 //! The gateway's own routes, one file per concern.
 //!
-//! The kit already serves `/health`, `/ready` and `/metrics`.
+//! The kit already serves `/health`, `/ready` and `/metrics`; everything else under
+//! `/api/v1` and the token key set is forwarded (see [`proxy`]).
 
+pub mod proxy;
+
+use actix_web::middleware::from_fn;
 use actix_web::web;
+use comanda_kit::auth::JwtVerifier;
 
-/// Registers the gateway's routes (none yet).
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::routing::JWKS_PATH;
+use crate::settings::CorsSettings;
+use crate::state::Edge;
+use crate::{cors, request_id};
+
+/// What the routes need, cloned into every actix worker.
+#[derive(Clone)]
+pub struct RouteContext {
+    /// The shared proxy state.
+    pub edge: web::Data<Edge>,
+    /// Verifies access tokens at the edge.
+    pub verifier: web::Data<JwtVerifier>,
+    /// Cross-origin policy (a middleware is built per worker).
+    pub cors: CorsSettings,
+}
+
+/// Registers the forwarded routes: CORS and request ids around them.
+pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        // An empty prefix: the scope exists to wrap the forwarded routes (and the 404
+        // answers next to them) in the gateway's middleware.
+        web::scope("")
+            .app_data(context.edge.clone())
+            .app_data(context.verifier.clone())
+            .wrap(cors::middleware(&context.cors))
+            .wrap(from_fn(request_id::middleware))
+            .service(web::resource(JWKS_PATH).to(proxy::forward))
+            .service(
+                web::resource(["/api/v1/{service}", "/api/v1/{service}/{tail:.*}"])
+                    .to(proxy::forward),
+            ),
+    );
+}

@@ -1,6 +1,6 @@
 //! Liveness and readiness of the gateway.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{problem_code, spawn_app};
 
 #[tokio::test]
 async fn gateway_is_live_and_ready_without_dependencies() {
@@ -12,11 +12,10 @@ async fn gateway_is_live_and_ready_without_dependencies() {
 
 #[tokio::test]
 async fn gateway_answers_unknown_routes_with_a_404_problem() {
-    let res = spawn_app().get("/nowhere").await;
-    assert_eq!(res.status().as_u16(), 404);
-    let content_type = res.headers()["content-type"]
-        .to_str()
-        .ok()
-        .map(str::to_owned);
-    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let app = spawn_app();
+    for path in ["/nowhere", "/api/v1/unknown/1", "/api/v1/usersx"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+        assert_eq!(problem_code(res).await, "not_found", "{path}");
+    }
 }

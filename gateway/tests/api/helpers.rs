@@ -1,18 +1,139 @@
-//! Spawning the gateway for a test.
+//! Spawning the gateway in front of test upstreams, and access tokens.
 
-use comanda_kit::settings::HttpSettings;
-use comanda_kit::testing::{self, TestApp};
+use std::time::{Duration, Instant};
+
+use comanda_kit::auth::{self, Claims, JwtSigner, Role};
 use gateway::settings::Settings;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use uuid::Uuid;
 
-/// Starts the gateway on port 0.
-pub fn spawn_app() -> TestApp {
-    testing::init_test_logs();
-    let settings = Settings {
-        env: "test".to_owned(),
-        http: HttpSettings {
-            host: "127.0.0.1".to_owned(),
-            port: 0,
-        },
+/// An address where nothing listens (port 9 is `discard`, closed on test machines).
+pub const NOWHERE: &str = "http://127.0.0.1:9";
+
+/// A gateway running in the background of a test.
+pub struct TestGateway {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub address: String,
+    /// A client for requests to `address`.
+    pub client: reqwest::Client,
+}
+
+impl TestGateway {
+    /// `address + path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// `GET address + path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request to the gateway")
+    }
+}
+
+/// Settings for a test: port 0, every service at [`NOWHERE`], fast health checks.
+pub fn test_settings() -> Settings {
+    let mut settings: Settings =
+        comanda_kit::settings::load(gateway::settings::DEFAULTS).expect("defaults parse");
+    settings.env = "test".to_owned();
+    settings.http.port = 0;
+    for upstream in [
+        &mut settings.upstreams.auth,
+        &mut settings.upstreams.user,
+        &mut settings.upstreams.order,
+        &mut settings.upstreams.product,
+    ] {
+        upstream.urls = vec![NOWHERE.to_owned()];
+    }
+    settings.health_check.interval_ms = 100;
+    settings.health_check.timeout_ms = 200;
+    settings.proxy.timeout_ms = 5_000;
+    settings
+}
+
+/// Starts a gateway with `settings` (see [`test_settings`]).
+pub fn spawn_gateway(settings: &Settings) -> TestGateway {
+    comanda_kit::testing::init_test_logs();
+    let app = gateway::startup::build(settings).expect("the gateway builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestGateway {
+        address,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A gateway with default test settings and no reachable upstream.
+pub fn spawn_app() -> TestGateway {
+    spawn_gateway(&test_settings())
+}
+
+/// Polls `condition` every 50 ms until it holds; panics after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn signer() -> JwtSigner {
+    JwtSigner::from_private_pem(
+        auth::DEV_PRIVATE_KEY_PEM,
+        auth::DEFAULT_ISSUER,
+        auth::DEFAULT_AUDIENCE,
+        Duration::from_secs(300),
+    )
+    .expect("the dev private key parses")
+}
+
+/// A valid access token of a customer (dev key).
+pub fn valid_token() -> String {
+    signer()
+        .sign(Uuid::now_v7(), &[Role::User])
+        .expect("signs")
+        .0
+}
+
+/// Tokens the edge must refuse, named: expired, `alg: none`, garbage.
+pub fn bad_tokens() -> Vec<(&'static str, String)> {
+    let (genuine, claims) = signer().sign(Uuid::now_v7(), &[Role::User]).expect("signs");
+    let now = chrono::Utc::now().timestamp();
+    let expired = Claims {
+        iat: now - 600,
+        exp: now - 300,
+        ..claims
     };
-    TestApp::spawn(gateway::startup::build(&settings).expect("the gateway builds"))
+    let key = EncodingKey::from_ed_pem(auth::DEV_PRIVATE_KEY_PEM.as_bytes()).expect("key");
+    let expired =
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &expired, &key).expect("encodes");
+    let payload = genuine.split('.').nth(1).expect("a payload");
+    vec![
+        ("expired", expired),
+        // {"alg":"none","typ":"JWT"}, no signature.
+        (
+            "alg none",
+            format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}."),
+        ),
+        ("garbage", "not-a-token".to_owned()),
+    ]
+}
+
+/// The `code` of a problem response, after checking its media type.
+pub async fn problem_code(res: reqwest::Response) -> String {
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: serde_json::Value = res.json().await.expect("problem JSON");
+    body["code"].as_str().expect("a code").to_owned()
 }

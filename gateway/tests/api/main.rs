@@ -1,4 +1,9 @@
-//! gateway API tests: one binary, a server per test.
+//! gateway API tests: one binary, a gateway per test, in front of real HTTP upstreams.
 
+mod edge_auth;
+mod failover;
+mod forwarding;
 mod health;
 mod helpers;
+mod limits;
+mod upstream;

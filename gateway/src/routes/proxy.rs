@@ -1,0 +1,38 @@
+//! The forwarded routes: checks at the edge, then the request goes upstream.
+
+use actix_web::web::{Data, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use comanda_kit::problem::Problem;
+
+use crate::edge_auth;
+use crate::error::GatewayError;
+use crate::routing;
+use crate::state::Edge;
+
+/// Refuses what must not reach a service — odd paths, unknown prefixes, too many
+/// login attempts, missing or invalid tokens — then forwards the rest.
+#[tracing::instrument(skip_all, fields(service))]
+pub async fn forward(
+    req: HttpRequest,
+    payload: Payload,
+    edge: Data<Edge>,
+) -> Result<HttpResponse, GatewayError> {
+    let (method, path) = (req.method(), req.path());
+    if routing::has_dot_segments(path) {
+        return Err(Problem::bad_request("invalid_path", "dot segments are not allowed").into());
+    }
+    let service = routing::service_for(path)
+        .ok_or_else(|| Problem::not_found(format!("no route for {method} {path}")))?;
+    tracing::Span::current().record("service", tracing::field::display(service));
+    if let (Some(endpoint), Some(peer)) = (routing::rate_limited(method, path), req.peer_addr()) {
+        edge.rate_limits
+            .check(peer.ip(), endpoint)
+            .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
+    }
+    if !routing::is_public(method, path) {
+        edge_auth::require_token(&req).await?;
+    }
+    edge.proxy
+        .forward(&req, payload, edge.upstreams.get(service))
+        .await
+}

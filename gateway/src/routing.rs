@@ -1,0 +1,145 @@
+//! Which service a path belongs to, and which requests need no token.
+//!
+//! Routing is by path prefix only; the gateway knows nothing of a service's routes
+//! beyond the few public ones, so services add endpoints without touching it.
+
+use actix_web::http::Method;
+
+/// A service behind the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// auth-service: accounts, sessions, the token key set.
+    Auth,
+    /// user-service: profiles.
+    User,
+    /// order-service: orders.
+    Order,
+    /// product-service: the catalogue.
+    Product,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auth => "auth",
+            Self::User => "user",
+            Self::Order => "order",
+            Self::Product => "product",
+        })
+    }
+}
+
+/// The token key set auth-service publishes.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// Path prefixes and the service owning them.
+const PREFIXES: [(&str, Service); 4] = [
+    ("/api/v1/auth", Service::Auth),
+    ("/api/v1/users", Service::User),
+    ("/api/v1/orders", Service::Order),
+    ("/api/v1/products", Service::Product),
+];
+
+/// Auth endpoints a caller uses to obtain or give back a token, so they cannot need one.
+const PUBLIC_AUTH_POSTS: [&str; 4] = [
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+];
+
+/// Endpoints rate limited per client IP: the ones that guess passwords or create accounts.
+const RATE_LIMITED_POSTS: [&str; 2] = ["/api/v1/auth/login", "/api/v1/auth/register"];
+
+/// The service owning `path`, if any. A prefix matches whole segments only
+/// (`/api/v1/usersx` is nobody's).
+pub fn service_for(path: &str) -> Option<Service> {
+    if path == JWKS_PATH {
+        return Some(Service::Auth);
+    }
+    PREFIXES.iter().find_map(|&(prefix, service)| {
+        let rest = path.strip_prefix(prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(service)
+    })
+}
+
+/// True when `method path` may be called without an access token.
+pub fn is_public(method: &Method, path: &str) -> bool {
+    if path == JWKS_PATH {
+        return true;
+    }
+    if method == Method::POST {
+        return PUBLIC_AUTH_POSTS.contains(&path);
+    }
+    // Reading the catalogue: anyone may browse before signing in.
+    (method == Method::GET || method == Method::HEAD) && service_for(path) == Some(Service::Product)
+}
+
+/// The rate-limited endpoint `method path` is, if it is one.
+pub fn rate_limited(method: &Method, path: &str) -> Option<&'static str> {
+    if method != Method::POST {
+        return None;
+    }
+    RATE_LIMITED_POSTS.iter().copied().find(|&p| p == path)
+}
+
+/// True when a segment of `path` is `.` or `..`, raw or percent-encoded: the gateway
+/// decides routing and access on the path it sees, so it must not be reinterpreted
+/// upstream as another one.
+pub fn has_dot_segments(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_go_to_the_service_owning_their_prefix() {
+        assert_eq!(service_for("/api/v1/auth/login"), Some(Service::Auth));
+        assert_eq!(service_for("/.well-known/jwks.json"), Some(Service::Auth));
+        assert_eq!(service_for("/api/v1/users/me"), Some(Service::User));
+        assert_eq!(service_for("/api/v1/orders"), Some(Service::Order));
+        assert_eq!(service_for("/api/v1/products/42"), Some(Service::Product));
+    }
+
+    #[test]
+    fn a_prefix_matches_whole_segments_only() {
+        assert_eq!(service_for("/api/v1/usersx"), None);
+        assert_eq!(service_for("/api/v2/users"), None);
+        assert_eq!(service_for("/"), None);
+    }
+
+    #[test]
+    fn only_token_endpoints_catalogue_reads_and_the_key_set_are_public() {
+        assert!(is_public(&Method::POST, "/api/v1/auth/login"));
+        assert!(is_public(&Method::POST, "/api/v1/auth/register"));
+        assert!(is_public(&Method::GET, "/api/v1/products"));
+        assert!(is_public(&Method::HEAD, "/api/v1/products/1"));
+        assert!(is_public(&Method::GET, JWKS_PATH));
+        assert!(!is_public(&Method::GET, "/api/v1/auth/accounts/1"));
+        assert!(!is_public(&Method::POST, "/api/v1/products"));
+        assert!(!is_public(&Method::DELETE, "/api/v1/products/1"));
+        assert!(!is_public(&Method::GET, "/api/v1/orders"));
+        assert!(!is_public(&Method::GET, "/api/v1/auth/login"));
+    }
+
+    #[test]
+    fn only_login_and_register_are_rate_limited() {
+        assert!(rate_limited(&Method::POST, "/api/v1/auth/login").is_some());
+        assert!(rate_limited(&Method::POST, "/api/v1/auth/register").is_some());
+        assert!(rate_limited(&Method::POST, "/api/v1/auth/refresh").is_none());
+        assert!(rate_limited(&Method::GET, "/api/v1/auth/login").is_none());
+    }
+
+    #[test]
+    fn dot_segments_are_detected_even_when_encoded() {
+        assert!(has_dot_segments("/api/v1/products/../orders"));
+        assert!(has_dot_segments("/api/v1/products/%2E%2e/orders"));
+        assert!(has_dot_segments("/api/v1/products/./1"));
+        assert!(!has_dot_segments("/api/v1/products/a..b"));
+    }
+}

@@ -1,0 +1,17 @@
+//! What the proxy handler shares across requests and workers.
+
+use std::sync::Arc;
+
+use crate::proxy::Proxy;
+use crate::rate_limit::RateLimits;
+use crate::upstreams::Upstreams;
+
+/// The gateway's shared state, registered as `web::Data<Edge>`.
+pub struct Edge {
+    /// Instances and their health; shared with the health checker.
+    pub upstreams: Arc<Upstreams>,
+    /// The HTTP client and limits of forwarded requests.
+    pub proxy: Proxy,
+    /// Per-IP limits on login and register; shared with their clean-up worker.
+    pub rate_limits: Arc<RateLimits>,
+}

@@ -1,0 +1,117 @@
+//! Real HTTP servers standing in for the services: they echo what they received as
+//! JSON and count the requests they served, so tests see what crossed the gateway.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::json;
+
+/// Request header asking the echo to wait this many milliseconds before answering.
+pub const DELAY_HEADER: &str = "x-test-delay-ms";
+
+/// One running upstream instance.
+pub struct TestUpstream {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    /// The bound port (to restart on it).
+    pub port: u16,
+    name: String,
+    requests: Arc<AtomicUsize>,
+    handle: ServerHandle,
+}
+
+impl TestUpstream {
+    /// Starts an instance called `name` on a free port.
+    pub fn start(name: &str) -> Self {
+        Self::start_on(name, 0)
+    }
+
+    /// Starts an instance called `name` on `port` (0 for a free one).
+    pub fn start_on(name: &str, port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("binds the upstream");
+        let port = listener.local_addr().expect("local address").port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let state = web::Data::new(Echo {
+            name: name.to_owned(),
+            requests: requests.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .route("/health", web::get().to(HttpResponse::Ok))
+                .default_service(web::to(echo))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listens")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            name: name.to_owned(),
+            requests,
+            handle,
+        }
+    }
+
+    /// How many requests (health checks aside) this instance served.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Kills the instance: connections are dropped and the port closes.
+    pub async fn kill(&self) {
+        self.handle.stop(false).await;
+    }
+
+    /// Starts a new instance with the same name on the same port.
+    pub fn restart(&self) -> Self {
+        Self::start_on(&self.name, self.port)
+    }
+}
+
+struct Echo {
+    name: String,
+    requests: Arc<AtomicUsize>,
+}
+
+/// Answers with everything it received; `x-upstream` names the instance, and a
+/// `Proxy-Status` header lets tests check hop-by-hop response headers are dropped.
+async fn echo(req: HttpRequest, body: web::Bytes, echo: web::Data<Echo>) -> HttpResponse {
+    echo.requests.fetch_add(1, Ordering::SeqCst);
+    let delay = req
+        .headers()
+        .get(DELAY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    if let Some(ms) = delay {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let mut headers = BTreeMap::<String, Vec<String>>::new();
+    for (name, value) in req.headers() {
+        headers
+            .entry(name.as_str().to_owned())
+            .or_default()
+            .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    HttpResponse::Ok()
+        .insert_header(("x-upstream", echo.name.as_str()))
+        .insert_header(("proxy-status", "echo"))
+        .json(json!({
+            "instance": echo.name,
+            "method": req.method().as_str(),
+            "path": req.path(),
+            "query": req.query_string(),
+            "headers": headers,
+            "body": String::from_utf8_lossy(&body),
+        }))
+}
