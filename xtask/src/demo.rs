@@ -13,7 +13,6 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use ureq::Agent;
 
-
 /// The demo's HTTP client and the gateway it talks to.
 struct Client {
     agent: Agent,
