@@ -4,6 +4,7 @@
 //! Services verify the token again (defence in depth), so the header is forwarded
 //! unchanged; checking here first keeps unauthenticated traffic off the services.
 
+use actix_web::http::{header, Method};
 use actix_web::{FromRequest, HttpRequest};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::problem::Problem;
@@ -14,4 +15,19 @@ use comanda_kit::problem::Problem;
 /// Needs `web::Data<JwtVerifier>` in the app data, as the kit's extractor does.
 pub async fn require_token(req: &HttpRequest) -> Result<(), Problem> {
     AuthUser::extract(req).await.map(|_| ())
+}
+
+/// Header with the one-time token auth-service hands out at registration.
+pub const POLL_TOKEN: &str = "x-poll-token";
+
+/// True for a registrant polling its own account before it can log in: a `GET` of
+/// `/api/v1/auth/accounts/{id}` with `X-Poll-Token` and no bearer token. The edge
+/// lets it through because only auth-service can check a poll token; a request
+/// that also carries a bearer token is checked as usual.
+pub fn polls_own_registration(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    req.method() == Method::GET
+        && req.path().starts_with("/api/v1/auth/accounts/")
+        && headers.contains_key(POLL_TOKEN)
+        && !headers.contains_key(header::AUTHORIZATION)
 }

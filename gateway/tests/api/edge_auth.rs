@@ -122,3 +122,39 @@ async fn writes_to_the_catalogue_need_a_token() {
     assert_eq!(res.status().as_u16(), 401);
     assert_eq!(product.requests(), 0);
 }
+
+#[tokio::test]
+async fn a_registrant_polls_its_account_with_a_poll_token_but_other_auth_reads_need_a_token() {
+    let auth = TestUpstream::start("auth");
+    let mut settings = test_settings();
+    settings.upstreams.auth.urls = vec![auth.url.clone()];
+    let gateway = spawn_gateway(&settings);
+    let poll = |path: &'static str| {
+        gateway
+            .client
+            .get(gateway.url(path))
+            .header("x-poll-token", "opaque")
+            .send()
+    };
+
+    // Passed through: auth-service is the one that can check a poll token.
+    assert_eq!(
+        poll("/api/v1/auth/accounts/1")
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(auth.requests(), 1);
+    // A poll token opens nothing else.
+    let other = poll("/api/v1/auth/other").await.expect("request");
+    assert_eq!(other.status().as_u16(), 401);
+    let no_token = gateway.get("/api/v1/auth/accounts/1").await;
+    assert_eq!(no_token.status().as_u16(), 401);
+    assert_eq!(
+        auth.requests(),
+        1,
+        "refused requests never reach auth-service"
+    );
+}
