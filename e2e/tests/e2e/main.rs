@@ -1,0 +1,4 @@
+//! Every Comanda process as a real process, driven through the gateway.
+
+mod journey;
+mod stack;
