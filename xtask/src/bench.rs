@@ -22,10 +22,15 @@ pub fn relay(extra_args: &[String]) -> Result<()> {
     exec::step("bench relay", &mut command)
 }
 
-/// Gateway overhead, direct vs through the gateway, in-process on loopback (needs
-/// neither Postgres nor the broker): `cargo bench -p gateway --bench gateway`.
+/// Gateway overhead, direct vs through the gateway, in one run: against a trivial
+/// upstream and against a real product-service (which needs Postgres and the
+/// broker): `cargo bench -p gateway --bench gateway`.
 pub fn gateway() -> Result<()> {
+    postgres::ensure_running()?;
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    broker.create_topics()?;
     let mut command = exec::cargo();
     command.args(["bench", "-p", "gateway", "--bench", "gateway"]);
+    test::harness_env(&mut command, &broker);
     exec::step("bench gateway", &mut command)
 }
