@@ -24,11 +24,12 @@ pub struct Issuer {
 }
 
 /// The body of a successful login or refresh.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Session {
     /// The access JWT, for `Authorization: Bearer`.
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,

@@ -5,24 +5,28 @@
 //! requests without a valid access token before any service sees them; limits login
 //! and register attempts per IP; and carries request and correlation ids and the
 //! client's address forward. Bodies stream through; nothing is buffered whole. It
-//! owns no database.
+//! owns no database. At `/api/docs` it serves Swagger UI over one OpenAPI document
+//! merged from every service's.
 //!
 //! # Layout
 //! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).
 //! - [`startup`]: builds the [`startup::Application`]: server plus health checker.
-//! - [`routes`]: the forwarded routes and the edge checks before forwarding.
+//! - [`routes`]: the docs routes, the forwarded routes and the edge checks before
+//!   forwarding.
 //! - [`routing`]: which service owns a path; which requests are public or rate limited.
 //! - [`edge_auth`]: the access-token check at the edge.
 //! - [`rate_limit`]: per-IP GCRA limits.
 //! - [`request_id`]: the `X-Request-Id` middleware.
 //! - [`cors`]: the CORS middleware from settings.
 //! - [`upstreams`]: instances, their health, round robin.
+//! - [`docs`]: fetching, merging and caching the services' OpenAPI documents.
 //! - [`health_check`]: the background checker of every instance's `/health`.
 //! - [`proxy`]: forwarding: headers, streamed bodies, retries, the response back.
 //! - [`state`]: what handlers share.
 //! - [`error`]: the gateway's own problem answers (503, 504, 413, 429, …).
 
 pub mod cors;
+pub mod docs;
 pub mod edge_auth;
 pub mod error;
 pub mod health_check;

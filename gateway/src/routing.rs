@@ -32,6 +32,11 @@ impl std::fmt::Display for Service {
 /// The token key set auth-service publishes.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
+/// The API documentation (Swagger UI and the merged OpenAPI document). The gateway
+/// serves everything under it itself, to anyone: it is never forwarded, so it is not
+/// a prefix of [`service_for`] and needs no token.
+pub const DOCS_PATH: &str = "/api/docs";
+
 /// Path prefixes and the service owning them.
 const PREFIXES: [(&str, Service); 4] = [
     ("/api/v1/auth", Service::Auth),
@@ -104,6 +109,12 @@ mod tests {
         assert_eq!(service_for("/api/v1/users/me"), Some(Service::User));
         assert_eq!(service_for("/api/v1/orders"), Some(Service::Order));
         assert_eq!(service_for("/api/v1/products/42"), Some(Service::Product));
+    }
+
+    #[test]
+    fn the_docs_belong_to_no_service() {
+        assert_eq!(service_for(DOCS_PATH), None);
+        assert_eq!(service_for("/api/docs/openapi.json"), None);
     }
 
     #[test]

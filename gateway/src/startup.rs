@@ -11,6 +11,7 @@ use comanda_kit::health::Readiness;
 use comanda_kit::http::Server;
 use comanda_kit::workers::Workers;
 
+use crate::docs::Docs;
 use crate::proxy::Proxy;
 use crate::rate_limit::RateLimits;
 use crate::routes::{self, RouteContext};
@@ -62,6 +63,7 @@ pub fn build(settings: &Settings) -> anyhow::Result<Application> {
             rate_limits: rate_limits.clone(),
         }),
         verifier: web::Data::new(JwtVerifier::from_settings(&settings.auth, &settings.env)?),
+        docs: web::Data::new(Docs::new(upstreams.clone())?),
         cors: settings.cors.clone(),
     };
 

@@ -20,6 +20,7 @@ pub fn run(extra_args: &[String]) -> Result<()> {
     // on failure and on early return alike.
     let broker = broker::ensure_running(Lifetime::ThisRun)?;
     broker.create_topics()?;
+    ensure_compose_tool();
 
     let steps: [(&str, &dyn Fn() -> Result<()>); 3] = [
         ("fmt", &fmt),
@@ -46,6 +47,49 @@ pub fn harness_env(command: &mut Command, broker: &Broker) {
         .env("DATABASE_ADMIN_URL", postgres::ADMIN_URL)
         .env("KAFKA_BROKERS", broker::ADDRESS)
         .env("TANSU_BIN", &broker.bin);
+}
+
+/// Installs Debian's `docker-compose` (the Compose tool only, no Docker engine) when it is
+/// missing and we are root, as on CI: `xtask/tests/stack` validates docker-compose.yml with it.
+/// Otherwise that test fails and says how to install it; nothing else needs the tool.
+fn ensure_compose_tool() {
+    if exec::which("docker-compose").is_some() {
+        return;
+    }
+    let is_root = exec::output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
+    if !is_root || exec::which("apt-get").is_none() {
+        say!(
+            "docker-compose: not installed; the compose file test will fail \
+             (`sudo apt-get install --no-install-recommends docker-compose`)"
+        );
+        return;
+    }
+    // --no-install-recommends: the package recommends docker.io, an engine we neither need
+    // nor want on a development machine.
+    let installed = exec::step(
+        "docker-compose",
+        Command::new("apt-get").args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "docker-compose",
+        ]),
+    )
+    .or_else(|_| {
+        exec::step("apt-get update", Command::new("apt-get").arg("update"))?;
+        exec::step(
+            "docker-compose",
+            Command::new("apt-get").args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "docker-compose",
+            ]),
+        )
+    });
+    if let Err(error) = installed {
+        say!("docker-compose: could not install it ({error:#}); the compose file test will fail");
+    }
 }
 
 fn fmt() -> Result<()> {

@@ -6,6 +6,7 @@ use comanda_kit::auth::AuthUser;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::accounts::{self, Account};
@@ -15,12 +16,18 @@ use crate::domain::secret_token;
 pub const POLL_TOKEN_HEADER: &str = "x-poll-token";
 
 /// What the owner sees of an account.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Account)]
 struct AccountView {
     id: Uuid,
     email: String,
+    /// `USER` or `ADMIN`.
+    #[schema(example = "USER")]
     role: String,
+    /// `PENDING`, `ACTIVE` or `REJECTED`.
+    #[schema(example = "ACTIVE")]
     status: String,
+    /// Why the registration was rejected (REJECTED only).
     rejection_reason: Option<String>,
 }
 
@@ -39,6 +46,26 @@ impl From<Account> for AccountView {
 /// `GET /api/v1/auth/accounts/{id}`: the account for its owner or an admin (bearer
 /// token), or for the registrant (`X-Poll-Token`, since a PENDING account cannot
 /// log in yet). Everyone else gets a 404, so ids cannot be probed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/accounts/{id}",
+    operation_id = "get_account",
+    summary = "An account's status",
+    tag = "auth",
+    params(
+        ("id" = Uuid, Path, description = "The account id"),
+        ("X-Poll-Token" = Option<String>, Header,
+            description = "The registration's poll token, instead of a bearer token"),
+    ),
+    security((), ("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The account.", body = AccountView),
+        (status = 401, description = "The bearer token is invalid: `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account, or not the caller's: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(account_id = %id))]
 pub async fn get(
     req: HttpRequest,

@@ -44,6 +44,15 @@ impl Jwks {
 }
 
 /// `GET /.well-known/jwks.json`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    summary = "The token public key set",
+    tag = "auth",
+    responses((status = 200, description = "The JWK set: one Ed25519 (`OKP`) key, `alg` EdDSA.",
+        body = Object)),
+)]
 pub async fn get(jwks: web::Data<Jwks>) -> HttpResponse {
     HttpResponse::Ok().json(&jwks.0)
 }

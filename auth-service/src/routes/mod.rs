@@ -3,16 +3,20 @@
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
 //! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier`, the
 //! [`crate::tokens::Issuer`], [`register::RegistrationTopic`] and [`jwks::Jwks`].
+//! [`openapi`] documents them all, served at `GET /openapi.json`.
 
 pub mod accounts;
 pub mod jwks;
+pub mod openapi;
 pub mod register;
 pub mod sessions;
 
 use actix_web::web;
+use utoipa::OpenApi as _;
 
 /// Registers auth-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
     cfg.route("/.well-known/jwks.json", web::get().to(jwks::get))
         .service(
             web::scope("/api/v1/auth")

@@ -9,6 +9,7 @@ use comanda_kit::problem::Problem;
 use comanda_outbox::{append, topics, Envelope};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{accounts, is_unique_violation};
@@ -23,11 +24,17 @@ use crate::events::SOURCE;
 pub struct RegistrationTopic(pub String);
 
 /// The registration body as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
+    #[schema(example = "ann@example.com")]
     email: String,
+    /// At least 8 characters.
+    #[schema(example = "correct horse battery")]
     password: String,
+    #[schema(example = "Ann Smith")]
     full_name: String,
+    /// Optional; digits, spaces, `+`, `-`, `(`, `)`.
+    #[schema(example = "+34 600 000 000")]
     phone: Option<String>,
 }
 
@@ -57,9 +64,13 @@ impl TryFrom<RegisterBody> for Registration {
 }
 
 /// The 202 body: where the registration stands and how to follow it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = RegistrationAccepted)]
 struct Accepted {
+    /// The account id.
     id: Uuid,
+    /// `PENDING` until user-service has answered.
+    #[schema(example = "PENDING")]
     status: &'static str,
     /// Lets the registrant read the account (send it as `X-Poll-Token`) before it
     /// can log in; shown once, stored as sha256.
@@ -68,6 +79,26 @@ struct Accepted {
 
 /// `POST /api/v1/auth/register`: 202 with the account id and a `Location` to poll;
 /// a taken email is a 409 `email_taken`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    operation_id = "register",
+    summary = "Register an account",
+    tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 202, description = "Registration accepted; the account is PENDING until \
+            user-service creates the profile. Poll `Location` with `X-Poll-Token`.",
+            body = Accepted,
+            headers(("Location" = String, description = "The account to poll"))),
+        (status = 400, description = "A field is invalid: `validation_failed`, `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email has an account: `email_taken`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this IP (gateway): `rate_limited`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(correlation_id = %correlation))]
 pub async fn register(
     correlation: CorrelationId,

@@ -11,6 +11,7 @@ use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{accounts, refresh_tokens};
@@ -20,15 +21,18 @@ use crate::domain::{password, secret_token};
 use crate::tokens::{Issuer, Session};
 
 /// `POST /api/v1/auth/login` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
+    #[schema(example = "ann@example.com")]
     email: String,
+    #[schema(example = "correct horse battery")]
     password: String,
 }
 
 /// `POST /api/v1/auth/refresh` and `/logout` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshBody {
+    /// The refresh token of the last login or refresh.
     refresh_token: String,
 }
 
@@ -49,6 +53,22 @@ fn invalid_refresh_token() -> Problem {
 }
 
 /// `POST /api/v1/auth/login`: an access token and a refresh token starting a new family.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    summary = "Log in",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in.", body = Session),
+        (status = 401, description = "Unknown email, wrong password or an account that is \
+            not ACTIVE, indistinguishably: `invalid_credentials`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this IP (gateway): `rate_limited`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     pool: web::Data<Pool>,
@@ -94,6 +114,20 @@ enum Rotation {
 
 /// `POST /api/v1/auth/refresh`: exchanges a current refresh token for a new session
 /// of the same family. Presenting an already used token revokes the whole family.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    operation_id = "refresh",
+    summary = "Rotate a refresh token",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "The next session; the presented token is used up.",
+            body = Session),
+        (status = 401, description = "Unknown, expired, revoked or reused (the family is then \
+            revoked): `invalid_refresh_token`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     pool: web::Data<Pool>,
@@ -141,6 +175,15 @@ pub async fn refresh(
 
 /// `POST /api/v1/auth/logout`: revokes the refresh token's family. Always 204, so
 /// the answer reveals nothing about the token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout",
+    summary = "Log out",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses((status = 204, description = "The token's family is revoked (if it existed).")),
+)]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
     pool: web::Data<Pool>,

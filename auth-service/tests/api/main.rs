@@ -6,5 +6,6 @@ mod accounts;
 mod flow;
 mod health;
 mod helpers;
+mod openapi;
 mod register;
 mod sessions;

@@ -1,14 +1,17 @@
 //! The gateway's own routes, one file per concern.
 //!
-//! The kit already serves `/health`, `/ready` and `/metrics`; everything else under
+//! The kit already serves `/health`, `/ready` and `/metrics`; the gateway serves the API
+//! documentation under `/api/docs` itself (see [`docs`]); everything else under
 //! `/api/v1` and the token key set is forwarded (see [`proxy`]).
 
+pub mod docs;
 pub mod proxy;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 
+use crate::docs::Docs;
 use crate::routing::JWKS_PATH;
 use crate::settings::CorsSettings;
 use crate::state::Edge;
@@ -21,11 +24,13 @@ pub struct RouteContext {
     pub edge: web::Data<Edge>,
     /// Verifies access tokens at the edge.
     pub verifier: web::Data<JwtVerifier>,
+    /// The merged API documentation.
+    pub docs: web::Data<Docs>,
     /// Cross-origin policy (a middleware is built per worker).
     pub cors: CorsSettings,
 }
 
-/// Registers the forwarded routes: CORS and request ids around them.
+/// Registers the docs and the forwarded routes: CORS and request ids around them.
 pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
     cfg.service(
         // An empty prefix: the scope exists to wrap the forwarded routes (and the 404
@@ -33,8 +38,10 @@ pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
         web::scope("")
             .app_data(context.edge.clone())
             .app_data(context.verifier.clone())
+            .app_data(context.docs.clone())
             .wrap(cors::middleware(&context.cors))
             .wrap(from_fn(request_id::middleware))
+            .configure(docs::configure)
             .service(web::resource(JWKS_PATH).to(proxy::forward))
             .service(
                 web::resource(["/api/v1/{service}", "/api/v1/{service}/{tail:.*}"])

@@ -1,5 +1,6 @@
 //! gateway API tests: one binary, a gateway per test, in front of real HTTP upstreams.
 
+mod docs;
 mod edge_auth;
 mod failover;
 mod forwarding;

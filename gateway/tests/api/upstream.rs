@@ -1,5 +1,6 @@
 //! Real HTTP servers standing in for the services: they echo what they received as
 //! JSON and count the requests they served, so tests see what crossed the gateway.
+//! One may also serve an OpenAPI document at `/openapi.json`, as the services do.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Request header asking the echo to wait this many milliseconds before answering.
 pub const DELAY_HEADER: &str = "x-test-delay-ms";
@@ -21,6 +22,7 @@ pub struct TestUpstream {
     /// The bound port (to restart on it).
     pub port: u16,
     name: String,
+    openapi: Option<Value>,
     requests: Arc<AtomicUsize>,
     handle: ServerHandle,
 }
@@ -33,6 +35,16 @@ impl TestUpstream {
 
     /// Starts an instance called `name` on `port` (0 for a free one).
     pub fn start_on(name: &str, port: u16) -> Self {
+        Self::serve(name, port, None)
+    }
+
+    /// Starts an instance called `name` on a free port that serves `doc` at
+    /// `GET /openapi.json`.
+    pub fn with_openapi(name: &str, doc: Value) -> Self {
+        Self::serve(name, 0, Some(doc))
+    }
+
+    fn serve(name: &str, port: u16, openapi: Option<Value>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("binds the upstream");
         let port = listener.local_addr().expect("local address").port();
         let requests = Arc::new(AtomicUsize::new(0));
@@ -40,12 +52,23 @@ impl TestUpstream {
             name: name.to_owned(),
             requests: requests.clone(),
         });
+        let doc = openapi.clone();
         let server = HttpServer::new(move || {
-            App::new()
+            let app = App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                .route("/health", web::get().to(HttpResponse::Ok))
-                .default_service(web::to(echo))
+                .route("/health", web::get().to(HttpResponse::Ok));
+            let app = match doc.clone() {
+                Some(doc) => app.route(
+                    "/openapi.json",
+                    web::get().to(move || {
+                        let doc = doc.clone();
+                        async move { HttpResponse::Ok().json(doc) }
+                    }),
+                ),
+                None => app,
+            };
+            app.default_service(web::to(echo))
         })
         .workers(1)
         .disable_signals()
@@ -58,6 +81,7 @@ impl TestUpstream {
             url: format!("http://127.0.0.1:{port}"),
             port,
             name: name.to_owned(),
+            openapi,
             requests,
             handle,
         }
@@ -73,9 +97,9 @@ impl TestUpstream {
         self.handle.stop(false).await;
     }
 
-    /// Starts a new instance with the same name on the same port.
+    /// Starts a new instance with the same name (and document) on the same port.
     pub fn restart(&self) -> Self {
-        Self::start_on(&self.name, self.port)
+        Self::serve(&self.name, self.port, self.openapi.clone())
     }
 }
 

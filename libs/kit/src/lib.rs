@@ -10,6 +10,8 @@
 //! - [`settings`]: layered configuration (embedded defaults → `COMANDA_CONFIG` file →
 //!   `COMANDA__*` environment) and the setting blocks services share.
 //! - [`telemetry`]: JSON logs to stdout, optionally shipped to Loki.
+//! - [`openapi`]: the `Problem` schema, the bearer scheme and `GET /openapi.json` every
+//!   service's OpenAPI document shares.
 //! - [`pagination`]: `?page=&size=` with a capped size, and the page response shape.
 //! - [`problem`]: `application/problem+json` errors with a stable `code`, the error policy,
 //!   and extractor configs that turn bad input into 4xx problems.
@@ -29,6 +31,7 @@ pub mod correlation;
 pub mod db;
 pub mod health;
 pub mod http;
+pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod request_log;

@@ -4,6 +4,7 @@
 //! into one response.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Items per page when the client names none.
 pub const DEFAULT_SIZE: i64 = 20;
@@ -11,7 +12,8 @@ pub const DEFAULT_SIZE: i64 = 20;
 pub const MAX_SIZE: i64 = 100;
 
 /// The `page` (1-based) and `size` query parameters as sent.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-based page number; defaults to 1.
     pub page: Option<i64>,
@@ -55,7 +57,7 @@ impl Page {
 }
 
 /// One page of a list response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Paged<T> {
     /// The items on this page.
     pub items: Vec<T>,

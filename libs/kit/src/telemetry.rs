@@ -17,18 +17,54 @@ pub const TEST_LOG_VAR: &str = "TEST_LOG";
 ///
 /// With `LOKI_URL` set it must run inside a tokio runtime, which drives the Loki shipper.
 pub fn init(service: &'static str, env: &str) -> anyhow::Result<()> {
-    let loki = match std::env::var(LOKI_URL_VAR) {
-        Ok(url) if !url.is_empty() => {
-            let (layer, task) = loki_layer(&url, service, env)?;
+    let loki_url = std::env::var(LOKI_URL_VAR)
+        .ok()
+        .filter(|url| !url.is_empty());
+    let runtime = match loki_url {
+        Some(_) => Some(
             tokio::runtime::Handle::try_current()
-                .map_err(|_| anyhow::anyhow!("{LOKI_URL_VAR} is set but no tokio runtime runs"))?
-                .spawn(task);
-            Some(layer)
-        }
-        _ => None,
+                .map_err(|_| anyhow::anyhow!("{LOKI_URL_VAR} is set but no tokio runtime runs"))?,
+        ),
+        None => None,
     };
-    install(json_layer(std::io::stdout).and_then(loki));
+    let (subscriber, shipper) = subscriber(service, env, loki_url.as_deref(), std::io::stdout)?;
+    // A second call keeps the first subscriber ("already set" is not an error) and must not
+    // spawn its shipper: tracing-loki 0.2's shipper spins forever once its layer is dropped.
+    if subscriber.try_init().is_ok() {
+        if let (Some(runtime), Some(shipper)) = (runtime, shipper) {
+            runtime.spawn(shipper);
+        }
+    }
     Ok(())
+}
+
+/// The subscriber [`init`] installs: JSON lines to `writer`, filtered by `RUST_LOG`, and with
+/// `loki_url` also a [`loki_layer`] whose shipper task is returned for the caller to spawn.
+///
+/// Public so a test can run exactly this as a scoped default against a fake Loki.
+pub fn subscriber<W>(
+    service: &str,
+    env: &str,
+    loki_url: Option<&str>,
+    writer: W,
+) -> anyhow::Result<(
+    impl tracing::Subscriber + Send + Sync + 'static,
+    Option<tracing_loki::BackgroundTask>,
+)>
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let (loki, shipper) = match loki_url {
+        Some(url) => {
+            let (layer, shipper) = loki_layer(url, service, env)?;
+            (Some(layer), Some(shipper))
+        }
+        None => (None, None),
+    };
+    let subscriber = tracing_subscriber::registry()
+        .with(json_layer(writer).and_then(loki))
+        .with(env_filter());
+    Ok((subscriber, shipper))
 }
 
 /// Installs test logging: shown with `TEST_LOG=1`, swallowed otherwise; repeat calls are no-ops.
@@ -66,11 +102,14 @@ where
         .with_writer(writer)
 }
 
+fn env_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
 fn install(layer: impl Layer<Registry> + Send + Sync) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Tests call this once per test in one process: "already set" is expected, not an error.
     let _ = tracing_subscriber::registry()
         .with(layer)
-        .with(filter)
+        .with(env_filter())
         .try_init();
 }

@@ -166,6 +166,28 @@ impl TestApp {
         assert_eq!(body["checks"]["database"], "ok", "{body}");
     }
 
+    /// Asserts `GET /openapi.json` is a public OpenAPI 3 document documenting every
+    /// operation in `operations` (`("post", "/api/v1/orders/{id}/cancel")`, …) and
+    /// the bearer scheme; returns the document.
+    pub async fn assert_documents(&self, operations: &[(&str, &str)]) -> Value {
+        let res = self.get(crate::openapi::OPENAPI_PATH).await;
+        assert_eq!(res.status().as_u16(), 200, "/openapi.json failed");
+        let doc: Value = res.json().await.expect("/openapi.json body is JSON");
+        let version = doc["openapi"].as_str().unwrap_or_default();
+        assert!(version.starts_with("3."), "not OpenAPI 3: {version:?}");
+        for (method, path) in operations {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} is not documented"
+            );
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"][crate::openapi::BEARER_AUTH]["scheme"],
+            "bearer"
+        );
+        doc
+    }
+
     async fn strings(&self, sql: &str) -> Vec<String> {
         let url = self
             .database_url

@@ -14,7 +14,7 @@ use crate::domain::new_order::NewOrder;
 use crate::domain::status::OrderStatus;
 
 /// An order with its lines: the aggregate, and its JSON in responses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Order {
     /// Order id (UUIDv7).
     pub id: Uuid,
@@ -27,6 +27,7 @@ pub struct Order {
     /// Sum of the lines at their reserved prices (CONFIRMED and later).
     pub total_cents: Option<i64>,
     /// The lines that could not be reserved (REJECTED).
+    #[schema(value_type = Option<Object>)]
     pub shortfalls: Option<serde_json::Value>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
@@ -35,8 +36,11 @@ pub struct Order {
 }
 
 /// A line of an order; priced once its stock is reserved.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = order_lines)]
+#[schema(as = OrderLine)]
 pub struct Line {
     #[serde(skip)]
     order_id: Uuid,

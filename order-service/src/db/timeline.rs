@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::schema::order_events;
 
 /// One entry of an order's timeline.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = order_events)]
 pub struct TimelineEntry {
     /// The event's id.

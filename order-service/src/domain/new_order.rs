@@ -12,18 +12,20 @@ pub const MAX_LINES: usize = 50;
 pub const MAX_QUANTITY: i32 = 1000;
 
 /// The body of `POST /api/v1/orders`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewOrderBody {
-    /// What is ordered.
+    /// What is ordered: 1 to 50 lines, each product once.
     pub lines: Vec<LineBody>,
 }
 
 /// One line as sent.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[schema(as = OrderLineBody)]
 pub struct LineBody {
     /// The product.
     pub product_id: Uuid,
-    /// Units (any integer; validated by [`NewOrder::parse`]).
+    /// Units, 1 to 1000 (any integer parses; [`NewOrder::parse`] validates).
+    #[schema(example = 2)]
     pub quantity: i64,
 }
 

@@ -5,6 +5,7 @@ mod cancel;
 mod health;
 mod helpers;
 mod idempotency;
+mod openapi;
 mod orders;
 mod outage;
 mod redelivery;

@@ -12,7 +12,9 @@ use crate::domain::product::ProductDraft;
 use crate::domain::reservation::OnHand;
 
 /// A product row; also its JSON in responses and in `product.upserted`.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = products)]
 pub struct Product {
     /// Product id (UUIDv7).

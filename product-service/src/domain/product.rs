@@ -29,9 +29,10 @@ impl Sku {
 }
 
 /// The body of `POST /products` and `PUT /products/{id}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ProductBody {
     /// Stock-keeping unit, unique in the catalogue.
+    #[schema(example = "PIZZA-MARG")]
     pub sku: String,
     /// Display name.
     pub name: String,

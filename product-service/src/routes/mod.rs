@@ -2,14 +2,18 @@
 //!
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
 //! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier` and
-//! [`products::CatalogTopics`].
+//! [`products::CatalogTopics`]. [`openapi`] documents the routes, served at
+//! `GET /openapi.json`.
 
+pub mod openapi;
 pub mod products;
 
 use actix_web::web;
+use utoipa::OpenApi as _;
 
 /// Registers product-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
     cfg.service(
         web::scope("/api/v1/products")
             .route("", web::get().to(products::list))

@@ -7,11 +7,12 @@ use actix_web::{web, HttpResponse};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
-use comanda_kit::pagination::{Page, PageQuery};
+use comanda_kit::pagination::{Page, PageQuery, Paged};
 use comanda_kit::problem::Problem;
 use comanda_outbox::{append, topics, Envelope};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::db::products::{self, Filter, Product, WriteError};
@@ -29,15 +30,33 @@ pub struct CatalogTopics {
 }
 
 /// Query of the listing: page, size, and optional filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-based page number; defaults to 1.
     page: Option<i64>,
+    /// Items per page; defaults to 20, capped at 100.
     size: Option<i64>,
+    /// Case-insensitive substring of the name.
     name: Option<String>,
+    /// Exact category.
     category: Option<String>,
 }
 
 /// `GET /api/v1/products`: active products, filtered by name and category, paginated.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    operation_id = "list_products",
+    summary = "The catalogue, by page (public)",
+    tag = "products",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of active products.", body = Paged<Product>),
+        (status = 400, description = "The query is invalid: `invalid_query`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     pool: web::Data<Pool>,
@@ -58,6 +77,21 @@ pub async fn list(
 }
 
 /// `GET /api/v1/products/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}",
+    operation_id = "get_product",
+    summary = "A product (public)",
+    tag = "products",
+    params(("id" = Uuid, Path, description = "The product id")),
+    responses(
+        (status = 200, description = "The product.", body = Product),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(product_id = %id))]
 pub async fn get(pool: web::Data<Pool>, id: web::Path<Uuid>) -> Result<HttpResponse, Problem> {
     let mut conn = pool.get().await?;
@@ -66,6 +100,26 @@ pub async fn get(pool: web::Data<Pool>, id: web::Path<Uuid>) -> Result<HttpRespo
 }
 
 /// `POST /api/v1/products` (ADMIN): 201 with the product; a taken SKU is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    operation_id = "create_product",
+    summary = "Add a product (admin)",
+    tag = "products",
+    security(("bearer_auth" = [])),
+    request_body = ProductBody,
+    responses(
+        (status = 201, description = "The product, with its id.", body = Product),
+        (status = 400, description = "The product is invalid: `invalid_product`, `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller is not an admin: `forbidden`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another product has this SKU: `sku_taken`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(
     user: AuthUser,
@@ -88,6 +142,29 @@ pub async fn create(
 }
 
 /// `PUT /api/v1/products/{id}` (ADMIN): replaces every field.
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{id}",
+    operation_id = "replace_product",
+    summary = "Replace a product (admin)",
+    tag = "products",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The product id")),
+    request_body = ProductBody,
+    responses(
+        (status = 200, description = "The product as replaced.", body = Product),
+        (status = 400, description = "The product is invalid: `invalid_product`, `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller is not an admin: `forbidden`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another product has this SKU: `sku_taken`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, product_id = %id))]
 pub async fn replace(
     user: AuthUser,
@@ -113,6 +190,26 @@ pub async fn replace(
 }
 
 /// `DELETE /api/v1/products/{id}` (ADMIN): 204, or 404 when there is no such product.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/products/{id}",
+    operation_id = "delete_product",
+    summary = "Delete a product (admin)",
+    tag = "products",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The product id")),
+    responses(
+        (status = 204, description = "Deleted; `product.deleted` is published."),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller is not an admin: `forbidden`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, product_id = %id))]
 pub async fn delete(
     user: AuthUser,

@@ -4,5 +4,6 @@
 mod catalog;
 mod health;
 mod helpers;
+mod openapi;
 mod reservations;
 mod seed;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::schema::profiles;
 
 /// A profile, as stored and as served.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = profiles)]
 pub struct Profile {
     /// The account id.

@@ -3,13 +3,17 @@
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
 //! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier` that every
 //! route here needs (user-service verifies tokens itself, behind the gateway too).
+//! [`openapi`] documents them, served at `GET /openapi.json`.
 
+pub mod openapi;
 pub mod users;
 
 use actix_web::web;
+use utoipa::OpenApi as _;
 
 /// Registers user-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
     // `/me` before `/{id}`: otherwise "me" would be parsed (and refused) as a UUID.
     cfg.service(
         web::scope("/api/v1/users")

@@ -5,12 +5,13 @@
 use actix_web::{web, HttpResponse};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::db::Pool;
-use comanda_kit::pagination::{Page, PageQuery};
+use comanda_kit::pagination::{Page, PageQuery, Paged};
 use comanda_kit::problem::Problem;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::profiles;
+use crate::db::profiles::{self, Profile};
 use crate::domain::profile::{FullName, Phone};
 
 fn no_profile() -> Problem {
@@ -18,6 +19,21 @@ fn no_profile() -> Problem {
 }
 
 /// `GET /api/v1/users/me`: the caller's profile.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me",
+    operation_id = "get_my_profile",
+    summary = "The caller's profile",
+    tag = "users",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The caller's profile.", body = Profile),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The profile does not exist (yet): `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn me(user: AuthUser, pool: web::Data<Pool>) -> Result<HttpResponse, Problem> {
     let mut conn = pool.get().await?;
@@ -28,13 +44,34 @@ pub async fn me(user: AuthUser, pool: web::Data<Pool>) -> Result<HttpResponse, P
 }
 
 /// `PUT /api/v1/users/me` body: the fields a user may change.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ProfileBody {
+    #[schema(example = "Ann Smith")]
     full_name: String,
+    /// Optional; absent or empty removes it.
+    #[schema(example = "+34 600 000 000")]
     phone: Option<String>,
 }
 
 /// `PUT /api/v1/users/me`: replaces name and phone; the email belongs to auth-service.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/me",
+    operation_id = "update_my_profile",
+    summary = "Change the caller's name and phone",
+    tag = "users",
+    security(("bearer_auth" = [])),
+    request_body = ProfileBody,
+    responses(
+        (status = 200, description = "The updated profile.", body = Profile),
+        (status = 400, description = "A field is invalid: `validation_failed`, `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The profile does not exist (yet): `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn update_me(
     user: AuthUser,
@@ -56,6 +93,24 @@ pub async fn update_me(
 }
 
 /// `GET /api/v1/users/{id}`: a profile, for itself or an admin.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    operation_id = "get_profile",
+    summary = "A profile (its owner or an admin)",
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The user (account) id")),
+    responses(
+        (status = 200, description = "The profile.", body = Profile),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such profile, or not the caller's: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, profile_id = %id))]
 pub async fn get(
     user: AuthUser,
@@ -73,6 +128,24 @@ pub async fn get(
 }
 
 /// `GET /api/v1/users?page=&size=` (ADMIN): profiles by page, with the total.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    operation_id = "list_profiles",
+    summary = "Every profile, by page (admin)",
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of profiles.", body = Paged<Profile>),
+        (status = 400, description = "The query is invalid: `invalid_query`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller is not an admin: `forbidden`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn list(
     user: AuthUser,

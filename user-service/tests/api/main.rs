@@ -3,4 +3,5 @@
 mod creating_user;
 mod health;
 mod helpers;
+mod openapi;
 mod users;

@@ -4,4 +4,5 @@ mod db;
 mod health;
 mod helpers;
 mod http;
+mod loki;
 mod settings;

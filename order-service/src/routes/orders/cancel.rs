@@ -11,13 +11,34 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::{visible, OrderTopics};
-use crate::db::orders;
+use crate::db::orders::{self, Order};
 use crate::domain::status::{transition, Next, OrderEvent};
 use crate::events::payloads::OrderCancelled;
 use crate::events::{publish, SOURCE};
 
 /// `POST /api/v1/orders/{id}/cancel` (owner or admin): 200 with the cancelled order;
 /// 409 `invalid_transition` naming the current status when it cannot be cancelled.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/cancel",
+    operation_id = "cancel_order",
+    summary = "Cancel an order (its owner or an admin)",
+    tag = "orders",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The cancelled order (cancelling twice is a no-op); \
+            `order.cancelled` releases its stock.", body = Order),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not the caller's: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only PENDING or CONFIRMED orders can be cancelled: `invalid_transition`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, order_id = %id))]
 pub async fn cancel(
     user: AuthUser,

@@ -33,6 +33,27 @@ enum CreateError {
 }
 
 /// `POST /api/v1/orders` (authenticated): 202 with the PENDING order.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    operation_id = "create_order",
+    summary = "Place an order",
+    tag = "orders",
+    security(("bearer_auth" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: \
+        the same key and body answer the first response again (1-255 visible ASCII).")),
+    request_body = NewOrderBody,
+    responses(
+        (status = 202, description = "The order, PENDING until its stock is reserved; \
+            poll it or its timeline.", body = Order),
+        (status = 400, description = "The order or the key is invalid: `invalid_order`, `invalid_idempotency_key`, `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another body: `idempotency_key_reused`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(
     req: HttpRequest,

@@ -3,16 +3,34 @@
 use actix_web::{web, HttpResponse};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::db::Pool;
-use comanda_kit::pagination::{Page, PageQuery};
+use comanda_kit::pagination::{Page, PageQuery, Paged};
 use comanda_kit::problem::Problem;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::visible;
-use crate::db::orders;
+use crate::db::orders::{self, Order};
 use crate::db::timeline::{self, TimelineEntry};
 
 /// `GET /api/v1/orders/{id}` (owner or admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    operation_id = "get_order",
+    summary = "An order (its owner or an admin)",
+    tag = "orders",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order.", body = Order),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not the caller's: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, order_id = %id))]
 pub async fn get(
     user: AuthUser,
@@ -26,6 +44,22 @@ pub async fn get(
 
 /// `GET /api/v1/orders?page=&size=`: the caller's orders (an admin's: everyone's),
 /// newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    operation_id = "list_orders",
+    summary = "The caller's orders (an admin's: all), newest first",
+    tag = "orders",
+    security(("bearer_auth" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of orders.", body = Paged<Order>),
+        (status = 400, description = "The query is invalid: `invalid_query`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn list(
     user: AuthUser,
@@ -40,7 +74,7 @@ pub async fn list(
 }
 
 /// The body of the timeline endpoint.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Timeline {
     /// The order.
     pub order_id: Uuid,
@@ -49,6 +83,24 @@ pub struct Timeline {
 }
 
 /// `GET /api/v1/orders/{id}/timeline` (owner or admin): every event of the order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}/timeline",
+    operation_id = "get_order_timeline",
+    summary = "An order's events, oldest first",
+    tag = "orders",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order's events.", body = Timeline),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not the caller's: `not_found`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, order_id = %id))]
 pub async fn timeline(
     user: AuthUser,

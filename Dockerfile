@@ -1,0 +1,62 @@
+# syntax=docker/dockerfile:1
+#
+# One recipe for every Comanda binary:
+#
+#     docker build --build-arg BIN=order-service -t comanda/order-service .
+#
+# BIN is one of auth-service, user-service, order-service, product-service, gateway,
+# outbox-relay. The dependency layer (cargo-chef "cook") does not depend on BIN, so the six
+# images of docker-compose.yml share it: dependencies, librdkafka included, compile once.
+
+ARG RUST_VERSION=1.95
+ARG DEBIAN_RELEASE=bookworm
+
+# --- toolchain + cargo-chef ------------------------------------------------------------
+FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS chef
+# rdkafka-sys builds librdkafka from source (make, a C/C++ compiler, perl and python3 for its
+# configure scripts; zlib for compression). libssl-dev and cmake cover rdkafka features a
+# later build may switch on.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        build-essential cmake perl python3 pkg-config libssl-dev zlib1g-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN cargo install cargo-chef --locked --version 0.1.78
+WORKDIR /app
+
+# --- the dependency recipe: changes only when a manifest or Cargo.lock changes ------------
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+# --- dependencies (cached), then the one binary -----------------------------------------
+FROM chef AS builder
+COPY --from=planner /app/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json
+COPY . .
+ARG BIN
+RUN test -n "${BIN}" || { echo "build with --build-arg BIN=<binary>" >&2; exit 1; }
+# Also records the listener port of the binary's embedded defaults, for the HEALTHCHECK.
+RUN cargo build --release --locked --bin "${BIN}" \
+    && cp "target/release/${BIN}" /usr/local/bin/ \
+    && sed -n 's/^port *= *\([0-9]*\).*/\1/p' "${BIN}/config/default.toml" | head -n 1 > /default-port \
+    && test -s /default-port
+
+# --- runtime: slim Debian, non-root ---------------------------------------------------------
+FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+ARG BIN
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin comanda
+COPY --from=builder /usr/local/bin/${BIN} /usr/local/bin/${BIN}
+COPY --from=builder /default-port /etc/comanda/default-port
+# A fixed entrypoint name, so ENTRYPOINT (exec form, no variable expansion) fits every BIN.
+RUN ln -s "/usr/local/bin/${BIN}" /usr/local/bin/comanda-service
+# In a container the listener must not be loopback only; COMANDA__HTTP__PORT may override
+# the binary's default port, and the HEALTHCHECK follows it.
+ENV COMANDA__HTTP__HOST=0.0.0.0 \
+    RUST_LOG=info
+USER comanda
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD curl -fsS "http://127.0.0.1:${COMANDA__HTTP__PORT:-$(cat /etc/comanda/default-port)}/health" > /dev/null || exit 1
+ENTRYPOINT ["/usr/local/bin/comanda-service"]

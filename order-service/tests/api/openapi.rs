@@ -1,0 +1,28 @@
+//! The OpenAPI document the gateway merges into `/api/docs`.
+
+use crate::helpers::Saga;
+
+#[tokio::test]
+async fn openapi_json_documents_every_order_route() {
+    let saga = Saga::start().await;
+    let doc = saga
+        .orders
+        .assert_documents(&[
+            ("post", "/api/v1/orders"),
+            ("get", "/api/v1/orders"),
+            ("get", "/api/v1/orders/{id}"),
+            ("post", "/api/v1/orders/{id}/cancel"),
+            ("get", "/api/v1/orders/{id}/timeline"),
+        ])
+        .await;
+    let cancel = &doc["paths"]["/api/v1/orders/{id}/cancel"]["post"];
+    assert!(cancel["responses"]["409"].is_object());
+    assert!(cancel["security"].to_string().contains("bearer_auth"));
+    let create = doc["paths"]["/api/v1/orders"]["post"].to_string();
+    assert!(create.contains("Idempotency-Key"));
+    let status = &doc["components"]["schemas"]["OrderStatus"]["enum"];
+    assert_eq!(
+        status,
+        &serde_json::json!(["PENDING", "CONFIRMED", "REJECTED", "CANCELLED"])
+    );
+}

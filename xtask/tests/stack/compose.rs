@@ -1,0 +1,435 @@
+//! docker-compose.yml: valid for the Compose tool, and in step with the workspace.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::workspace::{self, Binary};
+
+/// The parsed docker-compose.yml.
+fn compose() -> Value {
+    serde_yaml_ng::from_str(&workspace::read("docker-compose.yml"))
+        .expect("docker-compose.yml is YAML")
+}
+
+fn services(compose: &Value) -> &Mapping {
+    compose["services"]
+        .as_mapping()
+        .expect("a `services` mapping")
+}
+
+/// A scalar as Compose reads it (numbers and booleans become their text).
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+/// A service's `environment` mapping.
+fn environment(service: &Value) -> BTreeMap<String, String> {
+    match &service["environment"] {
+        Value::Null => BTreeMap::new(),
+        Value::Mapping(map) => map.iter().map(|(k, v)| (scalar(k), scalar(v))).collect(),
+        other => panic!("environment must be a mapping, got {other:?}"),
+    }
+}
+
+/// Strings of a list-valued key (`ports`, `volumes`, a healthcheck `test`).
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .map_or_else(Vec::new, |items| items.iter().map(scalar).collect())
+}
+
+/// `${NAME:-default}` with its default; Compose's interpolation, for the values checked here.
+fn interpolate_defaults(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closed ${") + start;
+        let inner = &rest[start + 2..end];
+        out.push_str(inner.split_once(":-").map_or("", |(_, default)| default));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn docker_compose_config(extra: &[&str]) {
+    let installed = Command::new("docker-compose")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        installed,
+        "the Compose tool `docker-compose` is not installed, so docker-compose.yml cannot be \
+         validated. Install it with `apt-get install -y --no-install-recommends docker-compose` \
+         (`cargo xtask test` does so itself when run as root)."
+    );
+    let root = workspace::root();
+    let output = Command::new("docker-compose")
+        .current_dir(&root)
+        .args(["--project-directory", ".", "-f", "docker-compose.yml"])
+        .args(extra)
+        .args(["config", "-q"])
+        .output()
+        .expect("docker-compose runs");
+    assert!(
+        output.status.success(),
+        "`docker-compose {} config -q` rejected docker-compose.yml:\n{}",
+        extra.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn docker_compose_accepts_the_compose_file() {
+    docker_compose_config(&[]);
+}
+
+#[test]
+fn docker_compose_accepts_the_compose_file_with_the_example_env_file() {
+    docker_compose_config(&["--env-file", ".env.example"]);
+}
+
+#[test]
+fn every_binary_crate_has_a_service_built_from_the_root_dockerfile() {
+    let compose = compose();
+    let services = services(&compose);
+    for Binary { name, .. } in workspace::binaries() {
+        let service = services
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("docker-compose.yml has no service `{name}`"));
+        assert_eq!(
+            scalar(&service["build"]["context"]),
+            ".",
+            "{name}: build context"
+        );
+        assert_eq!(
+            scalar(&service["build"]["args"]["BIN"]),
+            name,
+            "{name}: build arg BIN"
+        );
+        let env = environment(service);
+        assert_eq!(
+            env.get("COMANDA__HTTP__HOST").map(String::as_str),
+            Some("0.0.0.0"),
+            "{name}: a container must listen on every interface"
+        );
+        assert_eq!(
+            env.get("LOKI_URL").map(String::as_str),
+            Some("http://loki:3100"),
+            "{name}: logs go to Loki"
+        );
+    }
+}
+
+#[test]
+fn published_ports_match_each_crates_defaults_and_the_readme() {
+    let compose = compose();
+    let readme = workspace::read("README.md");
+    for binary in workspace::binaries() {
+        let (name, port) = (&binary.name, binary.port());
+        let service = &services(&compose)[name.as_str()];
+        assert_eq!(
+            strings(&service["ports"]),
+            [format!("{port}:{port}")],
+            "{name}: published port"
+        );
+        assert_eq!(
+            environment(service).get("COMANDA__HTTP__PORT"),
+            Some(&port.to_string()),
+            "{name}: COMANDA__HTTP__PORT"
+        );
+        let probe = strings(&service["healthcheck"]["test"]).join(" ");
+        assert!(
+            probe.contains(&format!("127.0.0.1:{port}/")),
+            "{name}: healthcheck `{probe}` must probe port {port}"
+        );
+        assert!(
+            readme.contains(&format!("| `{name}` | {port} |")),
+            "README's port table has no row `| `{name}` | {port} |`"
+        );
+    }
+}
+
+/// Settings read by serde defaults rather than listed in `config/default.toml`; `*` is any
+/// name (the relay's sources are a table keyed by source name).
+const KEYS_WITHOUT_DEFAULTS: &[(&str, &str)] = &[
+    ("*", "kafka.topic_prefix"),
+    ("*", "kafka.ready_check"),
+    ("*", "auth.public_key_pem"),
+    ("*", "auth.issuer"),
+    ("*", "auth.audience"),
+    ("auth-service", "auth.private_key_pem"),
+    ("outbox-relay", "relay.instance"),
+    ("outbox-relay", "sources.*.url"),
+];
+
+fn is_known_key(binary: &Binary, known: &BTreeSet<String>, key: &str) -> bool {
+    known.contains(key)
+        || KEYS_WITHOUT_DEFAULTS.iter().any(|(crate_name, pattern)| {
+            (*crate_name == "*" || *crate_name == binary.name)
+                && pattern.split('.').count() == key.split('.').count()
+                && pattern
+                    .split('.')
+                    .zip(key.split('.'))
+                    .all(|(p, k)| p == "*" || p == k)
+        })
+}
+
+#[test]
+fn every_comanda_variable_in_compose_names_a_real_settings_key() {
+    let compose = compose();
+    for binary in workspace::binaries() {
+        let known = workspace::leaf_paths(&binary.defaults);
+        for variable in environment(&services(&compose)[binary.name.as_str()]).keys() {
+            let Some(rest) = variable.strip_prefix("COMANDA__") else {
+                assert!(
+                    ["LOKI_URL", "RUST_LOG"].contains(&variable.as_str()),
+                    "{}: unexpected variable {variable}",
+                    binary.name
+                );
+                continue;
+            };
+            // The config crate's `__` separator, keys lower-cased.
+            let key = rest
+                .split("__")
+                .collect::<Vec<_>>()
+                .join(".")
+                .to_lowercase();
+            assert!(
+                is_known_key(&binary, &known, &key),
+                "{}: {variable} sets `{key}`, which is not a setting of {}/config/default.toml",
+                binary.name,
+                binary.name
+            );
+        }
+    }
+}
+
+#[test]
+fn services_reach_each_other_by_compose_name_and_port() {
+    let compose = compose();
+    let services = services(&compose);
+    let binaries = workspace::binaries();
+    let port_of = |name: &str| {
+        binaries
+            .iter()
+            .find(|b| b.name == name)
+            .map(Binary::port)
+            .expect("a binary")
+    };
+    let gateway = environment(&services["gateway"]);
+    let relay = environment(&services["outbox-relay"]);
+    for upstream in ["auth", "user", "order", "product"] {
+        let service = format!("{upstream}-service");
+        let variable = format!("COMANDA__UPSTREAMS__{}__URLS", upstream.to_uppercase());
+        assert_eq!(
+            gateway.get(&variable),
+            Some(&format!("http://{service}:{}", port_of(&service))),
+            "gateway: {variable}"
+        );
+        let database = format!("comanda_{upstream}");
+        let own = interpolate_defaults(
+            &environment(&services[service.as_str()])["COMANDA__DATABASE__URL"],
+        );
+        assert!(
+            own.ends_with(&format!("@postgres:5432/{database}")),
+            "{service}: database URL {own}"
+        );
+        let source = format!("COMANDA__SOURCES__{}__URL", upstream.to_uppercase());
+        assert_eq!(
+            relay.get(&source).map(|url| interpolate_defaults(url)),
+            Some(own),
+            "relay: {source} reads {service}'s database"
+        );
+    }
+    let created: BTreeSet<String> = workspace::read("docker/postgres/init.sql")
+        .lines()
+        .filter_map(|line| line.strip_prefix("CREATE DATABASE ")?.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "comanda_auth",
+            "comanda_user",
+            "comanda_order",
+            "comanda_product"
+        ]
+        .map(String::from)
+        .into()
+    );
+}
+
+#[test]
+fn kafka_init_creates_exactly_the_catalogued_topics() {
+    let compose = compose();
+    let init = environment(&services(&compose)["kafka-init"]);
+    let topics: BTreeSet<String> = init["TOPICS"]
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        topics,
+        workspace::catalogued_topics(),
+        "kafka-init TOPICS vs libs/outbox/src/topics.rs ALL"
+    );
+    assert_eq!(init["TOPIC_PARTITIONS"], workspace::catalogued_partitions());
+    let script = strings(&services(&compose)["kafka-init"]["command"]).join("\n");
+    assert!(
+        script.contains("for topic in $$TOPICS")
+            && script.contains("--partitions \"$$TOPIC_PARTITIONS\"")
+    );
+}
+
+#[test]
+fn every_dependency_waited_on_can_report_that_state() {
+    let compose = compose();
+    let services = services(&compose);
+    for (name, service) in services {
+        let Some(depends_on) = service["depends_on"].as_mapping() else {
+            continue;
+        };
+        for (target, condition) in depends_on {
+            let target_service = services
+                .get(target)
+                .unwrap_or_else(|| panic!("{name:?} depends on unknown {target:?}"));
+            match scalar(&condition["condition"]).as_str() {
+                "service_healthy" => assert!(
+                    !target_service["healthcheck"].is_null(),
+                    "{name:?} waits for {target:?} to be healthy, which has no healthcheck"
+                ),
+                "service_completed_successfully" => assert_eq!(
+                    scalar(&target_service["restart"]),
+                    "no",
+                    "{target:?} is a one-shot job"
+                ),
+                other => panic!("{name:?} → {target:?}: unexpected condition {other}"),
+            }
+        }
+    }
+    for binary in workspace::binaries() {
+        assert!(
+            services[binary.name.as_str()]["depends_on"].is_mapping(),
+            "{} starts without waiting for its dependencies",
+            binary.name
+        );
+    }
+}
+
+#[test]
+fn stateful_services_keep_their_data_in_named_volumes() {
+    let compose = compose();
+    let declared: BTreeSet<String> = compose["volumes"]
+        .as_mapping()
+        .expect("top-level volumes")
+        .keys()
+        .map(scalar)
+        .collect();
+    for (service, path) in [
+        ("postgres", "/var/lib/postgresql/data"),
+        ("kafka", "/var/lib/kafka/data"),
+        ("loki", "/loki"),
+        ("prometheus", "/prometheus"),
+        ("grafana", "/var/lib/grafana"),
+    ] {
+        let mounts = strings(&services(&compose)[service]["volumes"]);
+        let volume = mounts
+            .iter()
+            .find_map(|mount| mount.strip_suffix(&format!(":{path}")))
+            .unwrap_or_else(|| panic!("{service}: nothing mounted on {path}"));
+        assert!(
+            declared.contains(volume),
+            "{service}: {volume} is not a named volume"
+        );
+    }
+}
+
+#[test]
+fn the_example_env_file_lists_every_variable_compose_reads_with_its_default() {
+    let text = workspace::read("docker-compose.yml");
+    let example_file = workspace::read(".env.example");
+    let example: BTreeMap<&str, &str> = example_file
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .collect();
+    for (start, _) in text.match_indices("${") {
+        let inner = &text[start + 2..start + text[start..].find('}').expect("closed ${")];
+        let (name, default) = inner.split_once(":-").unwrap_or((inner, ""));
+        assert_eq!(
+            example.get(name),
+            Some(&default),
+            ".env.example must set {name}={default} (the compose default)"
+        );
+    }
+}
+
+#[test]
+fn prometheus_scrapes_every_process() {
+    let config: Value = serde_yaml_ng::from_str(&workspace::read("observability/prometheus.yml"))
+        .expect("prometheus.yml is YAML");
+    let mut scraped = BTreeMap::new();
+    for job in config["scrape_configs"]
+        .as_sequence()
+        .expect("scrape_configs")
+    {
+        assert_eq!(scalar(&job["metrics_path"]), "/metrics");
+        for group in job["static_configs"].as_sequence().expect("static_configs") {
+            for target in strings(&group["targets"]) {
+                scraped.insert(target, scalar(&group["labels"]["service"]));
+            }
+        }
+    }
+    let expected: BTreeMap<String, String> = workspace::binaries()
+        .iter()
+        .map(|b| (format!("{}:{}", b.name, b.port()), b.name.clone()))
+        .collect();
+    assert_eq!(
+        scraped, expected,
+        "scrape targets (and their `service` label)"
+    );
+}
+
+#[test]
+fn the_dockerfile_builds_any_binary_into_a_slim_non_root_image() {
+    let dockerfile = workspace::read("Dockerfile");
+    for expected in [
+        "ARG BIN",
+        "cargo chef prepare",
+        "cargo chef cook --release --locked",
+        "cargo build --release --locked --bin \"${BIN}\"",
+        "FROM debian:${DEBIAN_RELEASE}-slim AS runtime",
+        "ARG DEBIAN_RELEASE=bookworm",
+        "ca-certificates libssl3",
+        "USER comanda",
+        "HEALTHCHECK",
+        "/health",
+    ] {
+        assert!(
+            dockerfile.contains(expected),
+            "Dockerfile lacks `{expected}`"
+        );
+    }
+    // The dependency layer must not depend on BIN, or each image would rebuild it.
+    let cook = dockerfile.find("cargo chef cook").expect("cook");
+    let bin_in_builder = dockerfile[dockerfile.find("AS builder").expect("builder")..]
+        .find("ARG BIN")
+        .expect("ARG BIN in builder");
+    assert!(
+        cook < dockerfile.find("AS builder").expect("builder") + bin_in_builder,
+        "ARG BIN must come after `cargo chef cook`"
+    );
+    let ignored = workspace::read(".dockerignore");
+    assert!(
+        ignored.lines().any(|line| line.trim() == "target/"),
+        ".dockerignore must keep target/ out of the context"
+    );
+}
