@@ -53,6 +53,12 @@ pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
+        // Also the rebalance timeout a joining member announces: a coordinator may
+        // wait this long for a member that vanished without leaving the group
+        // before it hands its partitions to the others. 5 minutes (the default)
+        // would stall a restarted service; a handler waiting out a database outage
+        // longer than this simply leaves and rejoins (dedupe absorbs redelivery).
+        .set("max.poll.interval.ms", "30000")
         .set("topic.metadata.refresh.interval.ms", "5000")
         .set("enable.partition.eof", "false");
     config
