@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use comanda_testkit::{eventually, TestEnv};
 
-/// The binaries this test runs, with the package of each.
+/// The binaries this test runs (each is also its package's name).
 const BINARIES: [&str; 6] = [
     "auth-service",
     "user-service",
@@ -132,21 +132,30 @@ impl Drop for Stack {
     }
 }
 
-/// Builds the binaries once per test process, so the test never runs stale ones
-/// (a no-op when `cargo nextest run --workspace` built them already).
+/// Makes sure the binaries are current, once per test process.
+///
+/// It asks cargo for exactly what `cargo nextest run --workspace` builds (every
+/// test target, which brings every binary with the same feature set), so inside
+/// the full suite this is a no-op; run alone, it builds what is missing. A plain
+/// `cargo build --bin ..` would resolve features without dev-dependencies and
+/// rebuild half the workspace in the middle of the test run.
 fn build_binaries() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let mut command = Command::new(env!("CARGO"));
-        command.arg("build").arg("--quiet");
-        for name in BINARIES {
-            command.args(["--bin", name]);
-        }
-        let status = command
+        let status = Command::new(env!("CARGO"))
+            .args(["test", "--no-run", "--workspace", "--quiet"])
             .current_dir(workspace_root())
+            .stdout(Stdio::null())
             .status()
-            .expect("cargo build runs");
+            .expect("cargo runs");
         assert!(status.success(), "building the Comanda binaries failed");
+        for name in BINARIES {
+            assert!(
+                binary(name).exists(),
+                "{} was not built",
+                binary(name).display()
+            );
+        }
     });
 }
 
