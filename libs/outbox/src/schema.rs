@@ -10,7 +10,7 @@ diesel::table! {
         event_type -> Text,
         correlation_id -> Uuid,
         traceparent -> Nullable<Text>,
-        payload -> Jsonb,
+        payload -> Json,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
     }
