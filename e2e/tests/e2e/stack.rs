@@ -5,7 +5,6 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use comanda_testkit::{eventually, TestEnv};
@@ -36,7 +35,7 @@ struct Service {
 
 impl Stack {
     pub async fn start() -> Self {
-        build_binaries();
+        check_binaries();
         let env = TestEnv::new().await;
         let mut services = Vec::new();
         for name in [
@@ -132,31 +131,21 @@ impl Drop for Stack {
     }
 }
 
-/// Makes sure the binaries are current, once per test process.
-///
-/// It asks cargo for exactly what `cargo nextest run --workspace` builds (every
-/// test target, which brings every binary with the same feature set), so inside
-/// the full suite this is a no-op; run alone, it builds what is missing. A plain
-/// `cargo build --bin ..` would resolve features without dev-dependencies and
-/// rebuild half the workspace in the middle of the test run.
-fn build_binaries() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["test", "--no-run", "--workspace", "--quiet"])
-            .current_dir(workspace_root())
-            .stdout(Stdio::null())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the Comanda binaries failed");
-        for name in BINARIES {
-            assert!(
-                binary(name).exists(),
-                "{} was not built",
-                binary(name).display()
-            );
-        }
-    });
+/// Checks that the binaries exist. This test never builds them: a cargo build
+/// started from inside a running test suite can relink test binaries that the
+/// runner is about to execute. `cargo nextest run --workspace` (what `cargo xtask
+/// test` runs) builds every binary before any test starts, because each binary's
+/// package has integration tests; run alone, build first:
+/// `cargo build --bins && cargo nextest run -p e2e`.
+fn check_binaries() {
+    for name in BINARIES {
+        let path = binary(name);
+        assert!(
+            path.exists(),
+            "{} is missing: run `cargo build --bins` (or the whole suite) first",
+            path.display()
+        );
+    }
 }
 
 fn workspace_root() -> PathBuf {
