@@ -48,8 +48,8 @@ impl GatewayError {
     }
 
     /// 502 `bad_gateway`: the instance broke off the exchange.
-    pub fn bad_gateway(service: Service, error: &reqwest::Error) -> Self {
-        tracing::warn!(%service, %error, "upstream exchange failed");
+    pub fn bad_gateway(service: Service, error: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(%service, error = %error, "upstream exchange failed");
         Problem::new(
             StatusCode::BAD_GATEWAY,
             "bad_gateway",

@@ -56,12 +56,16 @@ pub struct UpstreamSettings {
 /// Deadlines and limits of forwarded requests.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProxySettings {
-    /// Deadline for the upstream's response headers, in milliseconds.
+    /// Deadline for the upstream's response headers, and the longest silence in the
+    /// middle of a response body, in milliseconds.
     pub timeout_ms: u64,
     /// Deadline for connecting to an instance, in milliseconds.
     pub connect_timeout_ms: u64,
     /// Largest request body forwarded, in bytes.
     pub max_body_bytes: u64,
+    /// Connections to upstreams each worker thread keeps open at most (one per
+    /// in-flight request); more requests wait for one within `timeout_ms`.
+    pub max_connections: usize,
 }
 
 /// Active health checks.

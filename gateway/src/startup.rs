@@ -12,7 +12,6 @@ use comanda_kit::http::Server;
 use comanda_kit::workers::Workers;
 
 use crate::docs::Docs;
-use crate::proxy::Proxy;
 use crate::rate_limit::RateLimits;
 use crate::routes::{self, RouteContext};
 use crate::settings::Settings;
@@ -51,20 +50,15 @@ pub fn build(settings: &Settings) -> anyhow::Result<Application> {
     cors::validate(&settings.cors)?;
     let upstreams = Arc::new(Upstreams::from_settings(&settings.upstreams)?);
     let rate_limits = Arc::new(RateLimits::new(&settings.rate_limit)?);
-    let proxy = Proxy::new(
-        Duration::from_millis(settings.proxy.connect_timeout_ms),
-        Duration::from_millis(settings.proxy.timeout_ms),
-        settings.proxy.max_body_bytes,
-    )?;
     let context = RouteContext {
         edge: web::Data::new(Edge {
             upstreams: upstreams.clone(),
-            proxy,
             rate_limits: rate_limits.clone(),
         }),
         verifier: web::Data::new(JwtVerifier::from_settings(&settings.auth, &settings.env)?),
         docs: web::Data::new(Docs::new(upstreams.clone())?),
         cors: settings.cors.clone(),
+        proxy: settings.proxy.clone(),
     };
 
     let mut workers = Workers::new();

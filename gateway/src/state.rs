@@ -1,8 +1,8 @@
-//! What the proxy handler shares across requests and workers.
+//! What the proxy handler shares across requests and workers (each worker has its
+//! own [`crate::proxy::Proxy`]).
 
 use std::sync::Arc;
 
-use crate::proxy::Proxy;
 use crate::rate_limit::RateLimits;
 use crate::upstreams::Upstreams;
 
@@ -10,8 +10,6 @@ use crate::upstreams::Upstreams;
 pub struct Edge {
     /// Instances and their health; shared with the health checker.
     pub upstreams: Arc<Upstreams>,
-    /// The HTTP client and limits of forwarded requests.
-    pub proxy: Proxy,
     /// Per-IP limits on login and register; shared with their clean-up worker.
     pub rate_limits: Arc<RateLimits>,
 }

@@ -2,117 +2,89 @@
 //! the size limit, and replayable to a second instance as long as the first never
 //! started reading it.
 //!
-//! actix's payload lives on its worker thread (it is `!Send`) while the HTTP client
-//! wants a `Send` stream, so a local task pumps chunks into a small channel. The
-//! receiving end sits in a shared slot that the client's body stream takes on its
-//! first poll: a connect failure happens before that, so the slot still holds the
-//! receiver and a retry can use it.
+//! The client's payload sits in a slot that the upstream request's body stream takes
+//! on its first poll. The client only polls the body once it is connected, so after
+//! a connect failure the slot still holds the payload and a retry can send it whole.
+//! Everything here lives on the worker thread that accepted the request (the payload
+//! is `!Send`, and so is the per-worker client), hence `Rc` and `Cell`.
 
+use std::cell::{Cell, RefCell};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::rc::Rc;
 
-use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use actix_web::body::{BodyStream, BoxBody, MessageBody as _, SizedStream};
+use actix_web::http::header::{HeaderMap, CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::web::{Bytes, Payload};
-use actix_web::HttpRequest;
-use futures::channel::mpsc;
-use futures::{SinkExt as _, StreamExt as _};
+use futures::StreamExt as _;
 
 use crate::error::GatewayError;
-
-/// Chunks buffered between the client and the upstream: enough to keep both busy,
-/// small enough that a slow upstream slows the client down (back pressure).
-const CHANNEL_CHUNKS: usize = 8;
-
-type Chunks = mpsc::Receiver<Result<Bytes, io::Error>>;
 
 /// The body of one forwarded request.
 pub struct RequestBody {
     /// `None` for requests without a body (nothing is sent, not even an empty chunk).
-    slot: Option<Arc<Mutex<Option<Chunks>>>>,
-    exceeded: Arc<AtomicBool>,
+    slot: Option<Rc<RefCell<Option<Payload>>>>,
+    /// The length the client declared; the upstream gets the same framing.
+    declared: Option<u64>,
+    limit: u64,
+    exceeded: Rc<Cell<bool>>,
 }
 
 impl RequestBody {
-    /// Starts pumping `payload`, limited to `limit` bytes; a declared `Content-Length`
-    /// above the limit is refused at once, before a byte is read.
-    pub fn start(req: &HttpRequest, payload: Payload, limit: u64) -> Result<Self, GatewayError> {
-        let declared = req
-            .headers()
+    /// Holds `payload` (of a request with `headers`) for the attempts, limited to
+    /// `limit` bytes; a declared `Content-Length` above the limit is refused at once,
+    /// before a byte is read.
+    pub fn new(headers: &HeaderMap, payload: Payload, limit: u64) -> Result<Self, GatewayError> {
+        let declared = headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|length| length > limit) {
             return Err(GatewayError::too_large(limit));
         }
-        let exceeded = Arc::new(AtomicBool::new(false));
-        let has_body = declared.is_some_and(|length| length > 0)
-            || req.headers().contains_key(TRANSFER_ENCODING);
-        if !has_body {
-            return Ok(Self {
-                slot: None,
-                exceeded,
-            });
-        }
-        let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
-        actix_web::rt::spawn(pump(payload, sender, limit, exceeded.clone()));
+        let has_body =
+            declared.is_some_and(|length| length > 0) || headers.contains_key(TRANSFER_ENCODING);
         Ok(Self {
-            slot: Some(Arc::new(Mutex::new(Some(receiver)))),
-            exceeded,
+            slot: has_body.then(|| Rc::new(RefCell::new(Some(payload)))),
+            declared,
+            limit,
+            exceeded: Rc::new(Cell::new(false)),
         })
     }
 
-    /// The body for one attempt, or `None` when the request has none.
-    pub fn for_attempt(&self) -> Option<reqwest::Body> {
+    /// The body for one attempt, or `None` when the request has none. A declared
+    /// length is kept (the upstream sees `Content-Length`, not chunks).
+    pub fn for_attempt(&self) -> Option<BoxBody> {
         let slot = self.slot.clone()?;
-        let chunks = futures::stream::once(async move {
-            slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+        let (limit, exceeded) = (self.limit, self.exceeded.clone());
+        let mut received: u64 = 0;
+        let chunks = futures::stream::once(async move { slot.borrow_mut().take() })
+            .filter_map(futures::future::ready)
+            .flatten()
+            .map(move |chunk| {
+                let bytes = chunk.map_err(|error| io::Error::other(error.to_string()))?;
+                received += bytes.len() as u64;
+                if received > limit {
+                    // An error, not a truncated body that looks complete upstream.
+                    exceeded.set(true);
+                    return Err(io::Error::other("request body over the limit"));
+                }
+                Ok::<Bytes, io::Error>(bytes)
+            });
+        Some(match self.declared {
+            Some(length) => SizedStream::new(length, chunks).boxed(),
+            None => BodyStream::new(chunks).boxed(),
         })
-        .filter_map(futures::future::ready)
-        .flatten();
-        Some(reqwest::Body::wrap_stream(chunks))
     }
 
     /// True while no attempt has read any of the body, so another may send it whole.
     pub fn is_replayable(&self) -> bool {
-        self.slot.as_ref().is_none_or(|slot| {
-            slot.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_some()
-        })
+        self.slot
+            .as_ref()
+            .is_none_or(|slot| slot.borrow().is_some())
     }
 
     /// True when the client sent more than the limit.
     pub fn exceeded_limit(&self) -> bool {
-        self.exceeded.load(Ordering::Relaxed)
-    }
-}
-
-/// Copies `payload` into `sender` until it ends, the limit is passed (then the upstream
-/// gets an error instead of a truncated body that looks complete), or nobody listens.
-async fn pump(
-    mut payload: Payload,
-    mut sender: mpsc::Sender<Result<Bytes, io::Error>>,
-    limit: u64,
-    exceeded: Arc<AtomicBool>,
-) {
-    let mut received: u64 = 0;
-    while let Some(chunk) = payload.next().await {
-        let item = match chunk {
-            Ok(bytes) => {
-                received += bytes.len() as u64;
-                if received > limit {
-                    exceeded.store(true, Ordering::Relaxed);
-                    Err(io::Error::other("request body over the limit"))
-                } else {
-                    Ok(bytes)
-                }
-            }
-            Err(error) => Err(io::Error::other(error.to_string())),
-        };
-        let stop = item.is_err();
-        if sender.send(item).await.is_err() || stop {
-            return;
-        }
+        self.exceeded.get()
     }
 }

@@ -3,13 +3,12 @@
 //!
 //! Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message; a
 //! proxy that forwarded `Connection: close` or `Transfer-Encoding` would corrupt the
-//! next hop's framing. actix (http 0.2) and reqwest (http 1) use different header
-//! types, so names and values are copied as bytes.
+//! next hop's framing. `Content-Length` is framing too: the forwarded body declares
+//! its own length (see [`super::body`]), and so does the response to the client.
 
-use actix_web::http::header::HeaderMap as ActixHeaders;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest};
 use comanda_kit::correlation::{self, CorrelationId};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::request_id::{self, RequestId};
 
@@ -25,6 +24,17 @@ const HOP_BY_HOP: [&str; 8] = [
     "proxy-authenticate",
 ];
 
+/// Request headers the gateway sets itself or answered itself: `Host` names the
+/// gateway (the client sets the upstream's), `Expect: 100-continue` was answered
+/// here, and the `X-Forwarded-*` describing this hop are rebuilt.
+const REPLACED_ON_REQUESTS: [&str; 5] = [
+    "host",
+    "expect",
+    "content-length",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+];
+
 /// True for `name` (lower case) when it must not cross the gateway: hop-by-hop, any
 /// `Proxy-*`, or named in the message's own `Connection` header.
 fn is_hop_by_hop(name: &str, connection_tokens: &[String]) -> bool {
@@ -33,35 +43,35 @@ fn is_hop_by_hop(name: &str, connection_tokens: &[String]) -> bool {
         || connection_tokens.iter().any(|token| token == name)
 }
 
-/// The header names listed in `Connection` values, lower case.
-fn connection_tokens<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
-    values
-        .filter_map(|value| std::str::from_utf8(value).ok())
+/// The header names listed in the `Connection` values of `headers`, lower case.
+fn connection_tokens(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("connection")
+        .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(|token| token.trim().to_ascii_lowercase())
         .filter(|token| !token.is_empty())
         .collect()
 }
 
+/// The end-to-end headers of `headers`, minus the names in `also_dropped`.
+fn end_to_end(headers: &HeaderMap, also_dropped: &[&str]) -> HeaderMap {
+    let tokens = connection_tokens(headers);
+    let mut out = HeaderMap::with_capacity(headers.len() + 5);
+    for (name, value) in headers {
+        let lower = name.as_str();
+        if !is_hop_by_hop(lower, &tokens) && !also_dropped.contains(&lower) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 /// The headers to send upstream for `req`: the client's end-to-end headers (the
 /// `Authorization` header unchanged), the request and correlation ids, and
 /// `X-Forwarded-*` describing the client.
 pub fn to_upstream(req: &HttpRequest) -> HeaderMap {
-    let incoming = req.headers();
-    let tokens = connection_tokens(incoming.get_all("connection").map(|v| v.as_bytes()));
-    let mut out = HeaderMap::with_capacity(incoming.len() + 5);
-    for (name, value) in incoming {
-        let name = name.as_str();
-        // Host names the gateway; the client sets it for the upstream's address.
-        // The gateway answered any `Expect: 100-continue` itself. Forwarded headers
-        // describing this hop are rebuilt below.
-        if is_hop_by_hop(name, &tokens)
-            || ["host", "expect", "x-forwarded-proto", "x-forwarded-host"].contains(&name)
-        {
-            continue;
-        }
-        append(&mut out, name, value.as_bytes());
-    }
+    let mut out = end_to_end(req.headers(), &REPLACED_ON_REQUESTS);
     set_ids(req, &mut out);
     set_forwarded(req, &mut out);
     out
@@ -71,74 +81,47 @@ pub fn to_upstream(req: &HttpRequest) -> HeaderMap {
 fn set_ids(req: &HttpRequest, out: &mut HeaderMap) {
     let extensions = req.extensions();
     if let Some(id) = extensions.get::<CorrelationId>() {
-        insert(out, correlation::HEADER, id.to_string().as_bytes());
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            out.insert(HeaderName::from_static(correlation::HEADER), value);
+        }
     }
     if let Some(RequestId(id)) = extensions.get::<RequestId>() {
-        insert(out, request_id::HEADER, id.as_bytes());
+        out.insert(HeaderName::from_static(request_id::HEADER), id.clone());
     }
 }
 
 /// `X-Forwarded-For` (the client's address appended to any earlier proxies'),
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`.
 fn set_forwarded(req: &HttpRequest, out: &mut HeaderMap) {
+    const FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
     if let Some(peer) = req.peer_addr() {
-        let earlier = out
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let earlier = out.get(&FOR).and_then(|v| v.to_str().ok());
         let chain = match earlier {
             Some(earlier) => format!("{earlier}, {}", peer.ip()),
             None => peer.ip().to_string(),
         };
-        insert(out, "x-forwarded-for", chain.as_bytes());
+        if let Ok(value) = HeaderValue::from_str(&chain) {
+            out.insert(FOR, value);
+        }
     }
-    let proto: &[u8] = if req.app_config().secure() {
-        b"https"
+    let proto = if req.app_config().secure() {
+        "https"
     } else {
-        b"http"
+        "http"
     };
-    insert(out, "x-forwarded-proto", proto);
+    out.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static(proto),
+    );
     if let Some(host) = req.headers().get("host") {
-        insert(out, "x-forwarded-host", host.as_bytes());
+        out.insert(HeaderName::from_static("x-forwarded-host"), host.clone());
     }
 }
 
-/// The upstream response's end-to-end headers, as actix headers, without the
-/// framing ones actix sets itself (`Content-Length`).
-pub fn to_client(upstream: &HeaderMap) -> ActixHeaders {
-    let tokens = connection_tokens(upstream.get_all("connection").iter().map(|v| v.as_bytes()));
-    let mut out = ActixHeaders::with_capacity(upstream.len());
-    for (name, value) in upstream {
-        let name = name.as_str();
-        if is_hop_by_hop(name, &tokens) || name == "content-length" {
-            continue;
-        }
-        if let (Ok(name), Ok(value)) = (
-            actix_web::http::header::HeaderName::from_bytes(name.as_bytes()),
-            actix_web::http::header::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            out.append(name, value);
-        }
-    }
-    out
-}
-
-fn append(out: &mut HeaderMap, name: &str, value: &[u8]) {
-    if let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_bytes(value),
-    ) {
-        out.append(name, value);
-    }
-}
-
-fn insert(out: &mut HeaderMap, name: &str, value: &[u8]) {
-    if let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_bytes(value),
-    ) {
-        out.insert(name, value);
-    }
+/// The upstream response's end-to-end headers, without the framing ones actix sets
+/// itself (`Content-Length`).
+pub fn to_client(upstream: &HeaderMap) -> HeaderMap {
+    end_to_end(upstream, &["content-length"])
 }
 
 #[cfg(test)]
@@ -147,7 +130,12 @@ mod tests {
 
     #[test]
     fn hop_by_hop_headers_and_those_named_in_connection_are_recognised() {
-        let tokens = connection_tokens([b"close, X-Secret".as_slice()].into_iter());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("connection"),
+            HeaderValue::from_static("close, X-Secret"),
+        );
+        let tokens = connection_tokens(&headers);
         for name in [
             "connection",
             "keep-alive",
@@ -167,16 +155,24 @@ mod tests {
     #[test]
     fn response_headers_lose_hop_by_hop_ones_and_content_length() {
         let mut upstream = HeaderMap::new();
-        upstream.insert("connection", HeaderValue::from_static("x-internal"));
-        upstream.insert("x-internal", HeaderValue::from_static("1"));
-        upstream.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        upstream.insert("content-length", HeaderValue::from_static("3"));
-        upstream.insert("content-type", HeaderValue::from_static("text/plain"));
-        upstream.append("set-cookie", HeaderValue::from_static("a=1"));
-        upstream.append("set-cookie", HeaderValue::from_static("b=2"));
+        for (name, value) in [
+            ("connection", "x-internal"),
+            ("x-internal", "1"),
+            ("keep-alive", "timeout=5"),
+            ("content-length", "3"),
+            ("content-type", "text/plain"),
+            ("set-cookie", "a=1"),
+            ("set-cookie", "b=2"),
+        ] {
+            upstream.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
         let out = to_client(&upstream);
         let names: Vec<_> = out.keys().map(|n| n.as_str().to_owned()).collect();
         assert_eq!(out.len(), 3, "{names:?}");
+        assert!(out.contains_key("content-type"), "{names:?}");
         assert_eq!(out.get_all("set-cookie").count(), 2);
     }
 }

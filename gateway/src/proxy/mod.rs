@@ -1,5 +1,12 @@
 //! Forwarding a request to an instance of its service, and its answer back.
 //!
+//! Each actix worker thread has its own [`Proxy`] and with it its own connection pool
+//! (actix's `awc` client): a forwarded request is read, sent upstream, answered and
+//! streamed back on the thread that accepted it, with no hand-over between threads.
+//! (The first version used one shared `reqwest` client: every request crossed threads
+//! twice — the body through a channel, the exchange through the pool's connection
+//! task — which cost more than the forwarding itself; `cargo xtask bench gateway`.)
+//!
 //! # Layout
 //! - [`headers`]: what crosses the edge in each direction.
 //! - [`body`]: the streamed, size-limited, replayable request body.
@@ -11,45 +18,43 @@ pub mod response;
 
 use std::time::Duration;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, Uri};
 use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
+use awc::error::SendRequestError;
 
 use crate::error::GatewayError;
+use crate::settings::ProxySettings;
 use crate::upstreams::Upstream;
 use body::RequestBody;
 
-/// The HTTP client and limits every forwarded request shares.
+/// One worker thread's HTTP client, and the limits every forwarded request shares.
 pub struct Proxy {
-    client: reqwest::Client,
+    client: awc::Client,
     timeout: Duration,
     max_body_bytes: u64,
 }
 
 impl Proxy {
-    /// A proxy whose connections open within `connect_timeout`, whose upstreams must
-    /// answer within `timeout`, and which forwards bodies up to `max_body_bytes`.
-    pub fn new(
-        connect_timeout: Duration,
-        timeout: Duration,
-        max_body_bytes: u64,
-    ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
+    /// A proxy for the calling worker thread, as `settings` say.
+    pub fn new(settings: &ProxySettings) -> Self {
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let connector = awc::Connector::new()
+            .timeout(Duration::from_millis(settings.connect_timeout_ms))
+            .limit(settings.max_connections);
+        let client = awc::Client::builder()
+            .connector(connector)
+            // Only the client's own headers go upstream (no `User-Agent: awc`).
+            .no_default_headers()
             // Redirects are the client's business: pass them through.
-            .redirect(reqwest::redirect::Policy::none())
-            // Upstreams are direct addresses; an HTTP_PROXY in the environment must not
-            // reroute internal traffic.
-            .no_proxy()
-            .tcp_nodelay(true)
-            // A response body that stalls this long mid-stream is cut off too.
-            .read_timeout(timeout)
-            .build()?;
-        Ok(Self {
+            .disable_redirects()
+            .timeout(timeout)
+            .finish();
+        Self {
             client,
             timeout,
-            max_body_bytes,
-        })
+            max_body_bytes: settings.max_body_bytes,
+        }
     }
 
     /// Sends `req` to a healthy instance of `upstream`, round robin. An instance that
@@ -62,10 +67,8 @@ impl Proxy {
         upstream: &Upstream,
     ) -> Result<HttpResponse, GatewayError> {
         let service = upstream.service;
-        let body = RequestBody::start(req, payload, self.max_body_bytes)?;
+        let body = RequestBody::new(req.headers(), payload, self.max_body_bytes)?;
         let headers = headers::to_upstream(req);
-        let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-            .map_err(|_| GatewayError::unavailable(service))?;
         let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let mut failed = None;
         loop {
@@ -73,31 +76,27 @@ impl Proxy {
                 .pick(failed)
                 .ok_or_else(|| GatewayError::unavailable(service))?;
             let instance = &upstream.instances[index];
-            let mut request = self
-                .client
-                .request(
-                    method.clone(),
-                    format!("{}{path_and_query}", instance.base_url),
-                )
-                .headers(headers.clone());
-            if let Some(body) = body.for_attempt() {
-                request = request.body(body);
-            }
-            let sent = tokio::time::timeout(self.timeout, request.send()).await;
+            let uri = Uri::try_from(format!("{}{path_and_query}", instance.base_url))
+                .map_err(|_| GatewayError::unavailable(service))?;
+            let mut request = self.client.request(req.method().clone(), uri);
+            *request.headers_mut() = headers.clone();
+            let sent = match body.for_attempt() {
+                Some(body) => request.send_body(body).await,
+                None => request.send().await,
+            };
             let error = match sent {
-                Ok(Ok(res)) => return Ok(response::to_client(res, req.method())),
-                Err(_elapsed) => return Err(GatewayError::timeout(service)),
-                Ok(Err(error)) => error,
+                Ok(res) => return Ok(response::to_client(res, req.method(), self.timeout)),
+                Err(error) => error,
             };
             if body.exceeded_limit() {
                 return Err(GatewayError::too_large(self.max_body_bytes));
             }
-            if error.is_timeout() && !error.is_connect() {
-                return Err(GatewayError::timeout(service));
-            }
-            if !error.is_connect() {
-                return Err(GatewayError::bad_gateway(service, &error));
-            }
+            let SendRequestError::Connect(error) = error else {
+                return Err(match error {
+                    SendRequestError::Timeout => GatewayError::timeout(service),
+                    other => GatewayError::bad_gateway(service, &other),
+                });
+            };
             tracing::warn!(%service, instance = %instance.base_url, %error, "cannot connect");
             instance.set_healthy(service, false);
             let may_retry = failed.is_none() && is_idempotent(req.method()) && body.is_replayable();

@@ -12,8 +12,9 @@ use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 
 use crate::docs::Docs;
+use crate::proxy::Proxy;
 use crate::routing::JWKS_PATH;
-use crate::settings::CorsSettings;
+use crate::settings::{CorsSettings, ProxySettings};
 use crate::state::Edge;
 use crate::{cors, request_id};
 
@@ -28,15 +29,21 @@ pub struct RouteContext {
     pub docs: web::Data<Docs>,
     /// Cross-origin policy (a middleware is built per worker).
     pub cors: CorsSettings,
+    /// Limits of forwarded requests (a [`Proxy`] is built per worker).
+    pub proxy: ProxySettings,
 }
 
 /// Registers the docs and the forwarded routes: CORS and request ids around them.
+///
+/// Called once per worker thread, which gets its own [`Proxy`].
 pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
+    let proxy = web::Data::new(Proxy::new(&context.proxy));
     cfg.service(
         // An empty prefix: the scope exists to wrap the forwarded routes (and the 404
         // answers next to them) in the gateway's middleware.
         web::scope("")
             .app_data(context.edge.clone())
+            .app_data(proxy)
             .app_data(context.verifier.clone())
             .app_data(context.docs.clone())
             .wrap(cors::middleware(&context.cors))

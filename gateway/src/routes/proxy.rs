@@ -6,6 +6,7 @@ use comanda_kit::problem::Problem;
 
 use crate::edge_auth;
 use crate::error::GatewayError;
+use crate::proxy::Proxy;
 use crate::routing;
 use crate::state::Edge;
 
@@ -16,6 +17,7 @@ pub async fn forward(
     req: HttpRequest,
     payload: Payload,
     edge: Data<Edge>,
+    proxy: Data<Proxy>,
 ) -> Result<HttpResponse, GatewayError> {
     let (method, path) = (req.method(), req.path());
     if routing::has_dot_segments(path) {
@@ -32,7 +34,7 @@ pub async fn forward(
     if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req) {
         edge_auth::require_token(&req).await?;
     }
-    edge.proxy
+    proxy
         .forward(&req, payload, edge.upstreams.get(service))
         .await
 }

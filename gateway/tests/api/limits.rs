@@ -3,7 +3,7 @@
 use actix_web::web::Bytes;
 
 use crate::helpers::{problem_code, spawn_gateway, test_settings};
-use crate::upstream::{TestUpstream, DELAY_HEADER};
+use crate::upstream::{TestUpstream, CHUNK, DELAY_HEADER, STALL_HEADER, STREAM_CHUNKS_HEADER};
 
 #[tokio::test]
 async fn an_upstream_slower_than_the_timeout_is_a_504_problem() {
@@ -22,6 +22,56 @@ async fn an_upstream_slower_than_the_timeout_is_a_504_problem() {
     assert_eq!(res.status().as_u16(), 504);
     assert_eq!(problem_code(res).await, "upstream_timeout");
     // A slow instance is not a dead one: it stays in rotation.
+    assert_eq!(gateway.get("/api/v1/products").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_large_response_streams_through_whole_and_in_order() {
+    let product = TestUpstream::start("product");
+    let mut settings = test_settings();
+    settings.upstreams.product.urls = vec![product.url.clone()];
+    let gateway = spawn_gateway(&settings);
+    let chunks = 64; // 4 MiB, four times the request body limit
+    let res = gateway
+        .client
+        .get(gateway.url("/api/v1/products"))
+        .header(STREAM_CHUNKS_HEADER, chunks.to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.bytes().await.expect("the whole body");
+    assert_eq!(body.len(), chunks * CHUNK);
+    for (i, chunk) in body.chunks(CHUNK).enumerate() {
+        assert!(chunk.iter().all(|&b| b == (i % 256) as u8), "chunk {i}");
+    }
+}
+
+#[tokio::test]
+async fn an_upstream_falling_silent_mid_body_is_cut_off_after_the_timeout() {
+    let product = TestUpstream::start("product");
+    let mut settings = test_settings();
+    settings.upstreams.product.urls = vec![product.url.clone()];
+    settings.proxy.timeout_ms = 300;
+    let gateway = spawn_gateway(&settings);
+    let started = std::time::Instant::now();
+    let res = gateway
+        .client
+        .get(gateway.url("/api/v1/products"))
+        .header(STREAM_CHUNKS_HEADER, "2")
+        .header(STALL_HEADER, "5000")
+        .send()
+        .await
+        .expect("the head arrives before the stall");
+    assert_eq!(res.status().as_u16(), 200);
+    // The client must not take a truncated body for a whole one.
+    assert!(res.bytes().await.is_err(), "a cut-off body is an error");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(4_000),
+        "cut off at the timeout, not when the upstream resumed: {:?}",
+        started.elapsed()
+    );
+    // The instance is slow, not dead: it stays in rotation.
     assert_eq!(gateway.get("/api/v1/products").await.status().as_u16(), 200);
 }
 

@@ -10,10 +10,19 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use futures::StreamExt as _;
 use serde_json::{json, Value};
 
 /// Request header asking the echo to wait this many milliseconds before answering.
 pub const DELAY_HEADER: &str = "x-test-delay-ms";
+/// Request header asking, instead of the echo, for a chunked body of this many
+/// [`CHUNK`]s (no `Content-Length`).
+pub const STREAM_CHUNKS_HEADER: &str = "x-test-stream-chunks";
+/// With [`STREAM_CHUNKS_HEADER`]: milliseconds of silence after the first chunk.
+pub const STALL_HEADER: &str = "x-test-stall-ms";
+/// One chunk of a streamed answer: 64 KiB, each byte its chunk's number (mod 256),
+/// so a reordered or lost chunk shows.
+pub const CHUNK: usize = 64 * 1024;
 
 /// One running upstream instance.
 pub struct TestUpstream {
@@ -108,6 +117,25 @@ struct Echo {
     requests: Arc<AtomicUsize>,
 }
 
+fn header_number(req: &HttpRequest, name: &str) -> Option<u64> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `chunks` chunks of [`CHUNK`] bytes, sent one by one, with `stall_ms` of silence
+/// after the first.
+fn streamed(chunks: u64, stall_ms: u64) -> HttpResponse {
+    let body = futures::stream::iter(0..chunks).then(move |i| async move {
+        if i == 1 && stall_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(stall_ms)).await;
+        }
+        Ok::<_, std::io::Error>(web::Bytes::from(vec![(i % 256) as u8; CHUNK]))
+    });
+    HttpResponse::Ok().streaming(body)
+}
+
 /// Answers with everything it received; `x-upstream` names the instance, and a
 /// `Proxy-Status` header lets tests check hop-by-hop response headers are dropped.
 async fn echo(req: HttpRequest, body: web::Bytes, echo: web::Data<Echo>) -> HttpResponse {
@@ -119,6 +147,9 @@ async fn echo(req: HttpRequest, body: web::Bytes, echo: web::Data<Echo>) -> Http
         .and_then(|v| v.parse().ok());
     if let Some(ms) = delay {
         tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(chunks) = header_number(&req, STREAM_CHUNKS_HEADER) {
+        return streamed(chunks, header_number(&req, STALL_HEADER).unwrap_or(0));
     }
     let mut headers = BTreeMap::<String, Vec<String>>::new();
     for (name, value) in req.headers() {

@@ -143,11 +143,30 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
 
 async fn metrics() -> HttpResponse {
     let handle = install_recorder();
-    // Upkeep drains histogram buffers; doing it per scrape needs no background task.
+    // Fold the samples recorded since the last upkeep into the histograms.
     handle.run_upkeep();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())
+}
+
+/// How often histogram samples are folded into their buckets without a scrape.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The recorder buffers every histogram sample until an upkeep folds it into the
+/// buckets. A scrape does one, but a process nobody scrapes (a local run, a bench)
+/// would keep every request's latency sample forever, so a thread also does one
+/// every [`UPKEEP_INTERVAL`]. A plain thread: the recorder outlives any runtime.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no metrics upkeep thread; histograms grow until scraped");
+    }
 }
 
 /// Installs the process-wide Prometheus recorder once and returns its handle.
@@ -172,6 +191,7 @@ pub fn install_recorder() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
         }
+        spawn_upkeep(handle.clone());
         handle
     })
 }
