@@ -36,10 +36,13 @@ const ROUNDS: usize = 3;
 const THROUGHPUT_GOAL: f64 = 0.85;
 const ADDED_P50_GOAL_MS: f64 = 0.5;
 
-/// One pass: its wall time and the latency of every request, in microseconds.
+/// One pass: its wall time, the latency of every request in microseconds, and how
+/// busy the machine's CPUs were meanwhile (a pass that leaves them idle measures
+/// waiting, not cost).
 struct Pass {
     elapsed: Duration,
     latencies: Histogram<u64>,
+    busy: Option<f64>,
 }
 
 impl Pass {
@@ -176,10 +179,14 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// product-service on port 0 with a fresh database and the dev seed.
+/// product-service on port 0 with a fresh database, the dev seed, and its shipped
+/// defaults otherwise (notably the database pool size: the tests' smaller pool would
+/// make the database the bottleneck of the direct passes).
 async fn product_service() -> anyhow::Result<product_service::startup::Application> {
+    let shipped = product_service::settings::Settings::load(product_service::settings::DEFAULTS)?;
     let mut service = comanda_kit::testing::service_settings("bench_gateway").await;
     service.env = "dev".to_owned(); // seeds the demo catalogue
+    service.database.pool_size = shipped.service.database.pool_size;
     let settings = comanda_kit::settings::SecuredSettings::with_dev_auth(service);
     product_service::startup::Application::build(settings).await
 }
@@ -192,6 +199,7 @@ async fn drive(
     concurrency: usize,
 ) -> anyhow::Result<Pass> {
     let mut latencies = Histogram::<u64>::new(3)?;
+    let cpu_before = cpu_times();
     let started = Instant::now();
     let mut results = futures::stream::iter(0..requests)
         .map(|_| async move {
@@ -205,10 +213,31 @@ async fn drive(
     while let Some(latency) = results.next().await {
         latencies.record(latency?.as_micros() as u64)?;
     }
+    let elapsed = started.elapsed();
+    let busy = cpu_before
+        .zip(cpu_times())
+        .map(|((busy0, all0), (busy1, all1))| (busy1 - busy0) as f64 / (all1 - all0).max(1) as f64);
     Ok(Pass {
-        elapsed: started.elapsed(),
+        elapsed,
         latencies,
+        busy,
     })
+}
+
+/// Busy and total jiffies of all CPUs since boot, from `/proc/stat` (Linux).
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    // idle and iowait are the 4th and 5th columns.
+    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+    Some((total - idle, total))
 }
 
 /// The round in the middle when ordered by `key`.
@@ -218,8 +247,11 @@ fn median_by(mut rounds: Vec<Round>, key: impl Fn(&Round) -> f64) -> Round {
 }
 
 fn report(name: &str, requests: usize, pass: &Pass) {
+    let busy = pass.busy.map_or_else(String::new, |busy| {
+        format!("  CPUs {:.0}% busy", busy * 100.0)
+    });
     println!(
-        "    {name:>7}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
+        "    {name:>7}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms{busy}",
         pass.per_second(requests),
         pass.ms(0.5),
         pass.ms(0.99)

@@ -16,7 +16,6 @@
 //! - [`routing`]: which service owns a path; which requests are public or rate limited.
 //! - [`edge_auth`]: the access-token check at the edge.
 //! - [`rate_limit`]: per-IP GCRA limits.
-//! - [`request_id`]: the `X-Request-Id` middleware.
 //! - [`cors`]: the CORS middleware from settings.
 //! - [`upstreams`]: instances, their health, round robin.
 //! - [`docs`]: fetching, merging and caching the services' OpenAPI documents.
@@ -32,7 +31,6 @@ pub mod error;
 pub mod health_check;
 pub mod proxy;
 pub mod rate_limit;
-pub mod request_id;
 pub mod routes;
 pub mod routing;
 pub mod settings;

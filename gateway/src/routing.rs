@@ -18,6 +18,19 @@ pub enum Service {
     Product,
 }
 
+impl Service {
+    /// The name of this service's forwarded routes in logs and metrics (one per
+    /// service keeps the label's cardinality bounded).
+    pub fn route_name(self) -> &'static str {
+        match self {
+            Self::Auth => "/api/v1/auth/**",
+            Self::User => "/api/v1/users/**",
+            Self::Order => "/api/v1/orders/**",
+            Self::Product => "/api/v1/products/**",
+        }
+    }
+}
+
 impl std::fmt::Display for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -38,7 +51,7 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const DOCS_PATH: &str = "/api/docs";
 
 /// Path prefixes and the service owning them.
-const PREFIXES: [(&str, Service); 4] = [
+pub const PREFIXES: [(&str, Service); 4] = [
     ("/api/v1/auth", Service::Auth),
     ("/api/v1/users", Service::User),
     ("/api/v1/orders", Service::Order),

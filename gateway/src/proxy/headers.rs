@@ -9,8 +9,7 @@
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest};
 use comanda_kit::correlation::{self, CorrelationId};
-
-use crate::request_id::{self, RequestId};
+use comanda_kit::request_id::{self, RequestId};
 
 /// Headers that belong to one connection and are never forwarded.
 const HOP_BY_HOP: [&str; 8] = [

@@ -7,16 +7,15 @@
 pub mod docs;
 pub mod proxy;
 
-use actix_web::middleware::from_fn;
 use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 
+use crate::cors;
 use crate::docs::Docs;
 use crate::proxy::Proxy;
-use crate::routing::JWKS_PATH;
+use crate::routing::{JWKS_PATH, PREFIXES};
 use crate::settings::{CorsSettings, ProxySettings};
 use crate::state::Edge;
-use crate::{cors, request_id};
 
 /// What the routes need, cloned into every actix worker.
 #[derive(Clone)]
@@ -33,7 +32,7 @@ pub struct RouteContext {
     pub proxy: ProxySettings,
 }
 
-/// Registers the docs and the forwarded routes: CORS and request ids around them.
+/// Registers the docs and the forwarded routes, with CORS around them.
 ///
 /// Called once per worker thread, which gets its own [`Proxy`].
 pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
@@ -47,12 +46,17 @@ pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
             .app_data(context.verifier.clone())
             .app_data(context.docs.clone())
             .wrap(cors::middleware(&context.cors))
-            .wrap(from_fn(request_id::middleware))
             .configure(docs::configure)
             .service(web::resource(JWKS_PATH).to(proxy::forward))
-            .service(
-                web::resource(["/api/v1/{service}", "/api/v1/{service}/{tail:.*}"])
-                    .to(proxy::forward),
-            ),
+            .configure(forwarded_prefixes),
     );
+}
+
+/// One scope per service prefix, forwarding everything under it. A scope's prefix is
+/// matched as plain text (whole segments); a `{tail:.*}` pattern would run a regex
+/// on every request.
+fn forwarded_prefixes(cfg: &mut web::ServiceConfig) {
+    for (prefix, _) in PREFIXES {
+        cfg.service(web::scope(prefix).default_service(web::to(proxy::forward)));
+    }
 }

@@ -1,8 +1,9 @@
 //! The forwarded routes: checks at the edge, then the request goes upstream.
 
 use actix_web::web::{Data, Payload};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use comanda_kit::problem::Problem;
+use comanda_kit::request_log::RouteName;
 
 use crate::edge_auth;
 use crate::error::GatewayError;
@@ -12,7 +13,6 @@ use crate::state::Edge;
 
 /// Refuses what must not reach a service — odd paths, unknown prefixes, too many
 /// login attempts, missing or invalid tokens — then forwards the rest.
-#[tracing::instrument(skip_all, fields(service))]
 pub async fn forward(
     req: HttpRequest,
     payload: Payload,
@@ -25,7 +25,10 @@ pub async fn forward(
     }
     let service = routing::service_for(path)
         .ok_or_else(|| Problem::not_found(format!("no route for {method} {path}")))?;
-    tracing::Span::current().record("service", tracing::field::display(service));
+    if path != routing::JWKS_PATH {
+        // The scopes' catch-all has no pattern to name the route by.
+        req.extensions_mut().insert(RouteName(service.route_name()));
+    }
     if let (Some(endpoint), Some(peer)) = (routing::rate_limited(method, path), req.peer_addr()) {
         edge.rate_limits
             .check(peer.ip(), endpoint)

@@ -1,6 +1,7 @@
-//! Liveness and readiness of the gateway.
+//! Liveness, readiness and metrics of the gateway.
 
-use crate::helpers::{problem_code, spawn_app};
+use crate::helpers::{problem_code, spawn_app, spawn_gateway, test_settings};
+use crate::upstream::TestUpstream;
 
 #[tokio::test]
 async fn gateway_is_live_and_ready_without_dependencies() {
@@ -18,4 +19,38 @@ async fn gateway_answers_unknown_routes_with_a_404_problem() {
         assert_eq!(res.status().as_u16(), 404, "{path}");
         assert_eq!(problem_code(res).await, "not_found", "{path}");
     }
+}
+
+#[tokio::test]
+async fn forwarded_requests_are_measured_under_one_route_per_service() {
+    let product = TestUpstream::start("product");
+    let mut settings = test_settings();
+    settings.upstreams.product.urls = vec![product.url.clone()];
+    let gateway = spawn_gateway(&settings);
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/1",
+        "/api/v1/products/2",
+    ] {
+        assert_eq!(gateway.get(path).await.status().as_u16(), 200, "{path}");
+    }
+    let metrics = gateway
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("a text body");
+    let line = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("http_requests_total{")
+                && line.contains(r#"route="/api/v1/products/**""#)
+                && line.contains(r#"status="200""#)
+        })
+        .unwrap_or_else(|| panic!("no product route counter in\n{metrics}"));
+    assert!(line.ends_with(" 3"), "three requests, one series: {line}");
+    assert!(
+        !metrics.contains(r#"route="/api/v1/products/1""#),
+        "raw paths never become labels"
+    );
 }

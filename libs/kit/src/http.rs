@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use crate::health::{self, Readiness};
 use crate::settings::HttpSettings;
 use crate::workers::Workers;
-use crate::{correlation, problem, request_log};
+use crate::{correlation, problem, request_id, request_log};
 
 /// Largest JSON body a handler accepts; larger ones get a 413 `payload_too_large`.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -47,9 +47,10 @@ impl Server {
         health::install_recorder();
         let endpoints = health::configure(readiness);
         let server = HttpServer::new(move || {
-            // The last `wrap` runs first: the correlation id exists before the request span.
+            // The last `wrap` runs first: the ids exist before the request span.
             App::new()
                 .wrap(from_fn(request_log::middleware))
+                .wrap(from_fn(request_id::middleware))
                 .wrap(from_fn(correlation::middleware))
                 .app_data(problem::json_config(JSON_LIMIT_BYTES))
                 .app_data(problem::path_config())

@@ -17,6 +17,8 @@
 //!   and extractor configs that turn bad input into 4xx problems.
 //! - [`db`]: the Postgres pool, migrations from several embedded sources, database creation.
 //! - [`correlation`]: the `X-Correlation-Id` middleware and its extractor.
+//! - [`request_id`]: the `X-Request-Id` middleware: one id per HTTP exchange, kept
+//!   across the gateway hop.
 //! - [`request_log`]: one span per request, a closing log line and HTTP metrics.
 //! - [`health`]: `/health`, `/ready` (configurable dependency checks) and `/metrics`.
 //! - [`http`]: binds the listener and builds the actix server with all of the above.
@@ -34,6 +36,7 @@ pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
+pub mod request_id;
 pub mod request_log;
 pub mod service;
 pub mod settings;

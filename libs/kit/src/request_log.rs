@@ -1,9 +1,9 @@
 //! One span per request, a closing log line, and HTTP metrics.
 //!
-//! The span carries `correlation_id`, so every log line of the request has it; the line
-//! written when the response is ready has method, route, status and latency. Metrics are
-//! labelled by the route *pattern* (`/orders/{id}`), never the raw path, to keep their
-//! cardinality bounded.
+//! The span carries `correlation_id` and `request_id`, so every log line of the request
+//! has them; the line written when the response is ready also has method, route, status
+//! and latency. Metrics are labelled by the route *pattern* (`/orders/{id}`), never the
+//! raw path, to keep their cardinality bounded.
 
 use std::time::Instant;
 
@@ -14,6 +14,7 @@ use actix_web::HttpMessage;
 use tracing::Instrument;
 
 use crate::correlation::CorrelationId;
+use crate::request_id::RequestId;
 
 /// Counter of finished requests, labelled `method`, `route`, `status`.
 pub const REQUESTS_TOTAL: &str = "http_requests_total";
@@ -22,48 +23,65 @@ pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";
 
+/// A route's name for logs and metrics, set by a handler that serves many paths
+/// through one catch-all (the gateway's forwarding) and so has no pattern of its own
+/// worth a label. Put it in the request's extensions; it wins over the pattern.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteName(pub &'static str);
+
 /// Middleware: runs the request inside its span, then logs and measures it.
 ///
-/// Must be wrapped inside [`crate::correlation::middleware`] so the id is known.
+/// Must be wrapped inside [`crate::correlation::middleware`] and
+/// [`crate::request_id::middleware`] so the ids are known. The route is known once
+/// the request was routed: asked before, actix would match the path against every
+/// pattern a second time. Route and status go on the closing line, not the span:
+/// recording a field on a span after its creation makes the JSON formatter parse and
+/// rewrite the span's fields, twice per request.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
-    let correlation_id = req
-        .extensions()
-        .get::<CorrelationId>()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let span = tracing::info_span!(
-        "http_request",
-        %method,
-        %route,
-        path = %req.path(),
-        %correlation_id,
-        status = tracing::field::Empty,
-    );
+    let method = req.method().clone();
+    let span = {
+        let extensions = req.extensions();
+        let correlation_id = extensions.get::<CorrelationId>().map(|id| id.0);
+        let request_id = extensions.get::<RequestId>().map(|id| id.0.clone());
+        tracing::info_span!(
+            "http_request",
+            method = %method,
+            path = %req.path(),
+            correlation_id = correlation_id.map(tracing::field::display),
+            request_id = request_id.as_ref().and_then(|v| v.to_str().ok()),
+        )
+    };
     let res = next.call(req).instrument(span.clone()).await?;
+    let named = res.request().extensions().get::<RouteName>().copied();
+    let route = match named {
+        Some(RouteName(name)) => name.to_owned(),
+        None => res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| UNMATCHED.to_owned()),
+    };
 
     let status = res.status();
     let latency = started.elapsed();
-    span.record("status", status.as_u16());
+    span.in_scope(|| {
+        let latency_ms = latency.as_secs_f64() * 1000.0;
+        let code = status.as_u16();
+        if status.is_server_error() {
+            tracing::error!(route, status = code, latency_ms, "request finished");
+        } else {
+            tracing::info!(route, status = code, latency_ms, "request finished");
+        }
+    });
     let labels = [
-        ("method", method),
+        ("method", method.to_string()),
         ("route", route),
         ("status", status.as_u16().to_string()),
     ];
     metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
     metrics::histogram!(REQUEST_DURATION, &labels).record(latency.as_secs_f64());
-    span.in_scope(|| {
-        let latency_ms = latency.as_secs_f64() * 1000.0;
-        if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), latency_ms, "request finished");
-        } else {
-            tracing::info!(status = status.as_u16(), latency_ms, "request finished");
-        }
-    });
     Ok(res)
 }

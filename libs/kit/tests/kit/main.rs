@@ -1,5 +1,6 @@
 //! Integration tests of the service kit: one binary, one file per concern.
 
+mod access_log;
 mod db;
 mod health;
 mod helpers;

@@ -1,8 +1,9 @@
 //! `X-Request-Id`: one id per client request, created at the edge when the client
-//! sent none, forwarded to the service and echoed on the response.
+//! sent none, forwarded to the service (which keeps it) and echoed on the response.
 //!
 //! Unlike the correlation id (which follows a whole business flow through events),
-//! the request id names one HTTP exchange, so a client can quote it to support.
+//! the request id names one HTTP exchange, so a client can quote it to support and
+//! the gateway's access line and the service's share it.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
