@@ -20,7 +20,8 @@
 //!    upstream at once, a hop costs about as much CPU as a do-nothing upstream.
 //!
 //! Everything runs in this process on loopback; product-service needs Postgres and
-//! the broker (`cargo xtask bench gateway` provides both).
+//! the broker (`cargo xtask bench gateway` provides both). `BENCH_ONLY=trivial` runs
+//! the trivial upstream alone (no Postgres, no broker): handy under a profiler.
 
 use std::time::{Duration, Instant};
 
@@ -87,9 +88,16 @@ async fn main() -> anyhow::Result<()> {
     let trivial_url = format!("http://127.0.0.1:{}", trivial.port());
     tokio::spawn(trivial.run_until_stopped(std::future::pending()));
 
-    let product = product_service().await?;
-    let product_url = format!("http://127.0.0.1:{}", product.port());
-    tokio::spawn(product.run_until_stopped(std::future::pending()));
+    let trivial_only = std::env::var("BENCH_ONLY").is_ok_and(|only| only == "trivial");
+    let product_url = if trivial_only {
+        // Never asked for: the scenario is skipped below.
+        trivial_url.clone()
+    } else {
+        let product = product_service().await?;
+        let url = format!("http://127.0.0.1:{}", product.port());
+        tokio::spawn(product.run_until_stopped(std::future::pending()));
+        url
+    };
 
     let mut settings: gateway::settings::Settings =
         comanda_kit::settings::load(gateway::settings::DEFAULTS)?;
@@ -124,6 +132,9 @@ async fn main() -> anyhow::Result<()> {
             false,
         ),
     ] {
+        if trivial_only && has_goals {
+            continue;
+        }
         let direct_url = format!("{direct_base}{path}");
         let gateway_url = format!("{gateway_base}{path}");
         // Warm-up: connections, pools, caches of every server on the way.

@@ -46,9 +46,11 @@ pub fn configure(context: &RouteContext, cfg: &mut web::ServiceConfig) {
             .app_data(context.verifier.clone())
             .app_data(context.docs.clone())
             .wrap(cors::middleware(&context.cors))
-            .configure(docs::configure)
+            // Routes are tried in order: the hot ones first, and all of them
+            // plain-text matches ahead of the docs' patterns.
+            .configure(forwarded_prefixes)
             .service(web::resource(JWKS_PATH).to(proxy::forward))
-            .configure(forwarded_prefixes),
+            .configure(docs::configure),
     );
 }
 
