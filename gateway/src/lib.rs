@@ -16,6 +16,7 @@
 //! - [`routing`]: which service owns a path; which requests are public or rate limited.
 //! - [`edge_auth`]: the access-token check at the edge.
 //! - [`rate_limit`]: per-IP GCRA limits.
+//! - [`client_address`]: the client's address, behind trusted load balancers too.
 //! - [`cors`]: the CORS middleware from settings.
 //! - [`upstreams`]: instances, their health, round robin.
 //! - [`docs`]: fetching, merging and caching the services' OpenAPI documents.
@@ -24,6 +25,7 @@
 //! - [`state`]: what handlers share.
 //! - [`error`]: the gateway's own problem answers (503, 504, 413, 429, …).
 
+pub mod client_address;
 pub mod cors;
 pub mod docs;
 pub mod edge_auth;

@@ -1,8 +1,8 @@
 //! Per-IP rate limits on the endpoints that guess passwords or create accounts.
 //!
 //! GCRA (crate `governor`): a burst is allowed at once, then requests refill at the
-//! sustained rate. The key is the TCP peer address, not `X-Forwarded-For`, which a
-//! client could set to anything to get a fresh quota.
+//! sustained rate. The key is the client's address as [`crate::client_address`] finds
+//! it: the TCP peer, or behind trusted load balancers the address they report.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -11,12 +11,15 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::client_address::TrustedProxies;
 use crate::settings::RateLimitSettings;
 
 /// Keyed by client IP and endpoint, so login attempts do not use up registrations.
 pub struct RateLimits {
     limiter: DefaultKeyedRateLimiter<(IpAddr, &'static str)>,
     clock: DefaultClock,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl RateLimits {
@@ -30,6 +33,7 @@ impl RateLimits {
         Ok(Self {
             limiter: RateLimiter::keyed(quota),
             clock: DefaultClock::default(),
+            trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
         })
     }
 
@@ -56,6 +60,7 @@ mod tests {
         RateLimits::new(&RateLimitSettings {
             per_minute: 1,
             burst,
+            trusted_proxies: Vec::new(),
         })
         .expect("valid quota")
     }

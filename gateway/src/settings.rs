@@ -84,6 +84,11 @@ pub struct RateLimitSettings {
     pub per_minute: u32,
     /// Requests an IP may make at once before the sustained rate applies.
     pub burst: u32,
+    /// Load balancers in front of the gateway (addresses or networks): behind them the
+    /// client is the address they report in `X-Forwarded-For`, not the TCP peer.
+    /// Empty: the peer is always the client (the header is never believed).
+    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Cross-origin resource sharing.

@@ -30,8 +30,10 @@ pub async fn forward(
         req.extensions_mut().insert(RouteName(service.route_name()));
     }
     if let (Some(endpoint), Some(peer)) = (routing::rate_limited(method, path), req.peer_addr()) {
-        edge.rate_limits
-            .check(peer.ip(), endpoint)
+        let limits = &edge.rate_limits;
+        let client = limits.trusted_proxies.client(peer.ip(), req.headers());
+        limits
+            .check(client, endpoint)
             .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
     }
     if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req) {

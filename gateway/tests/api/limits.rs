@@ -166,3 +166,49 @@ async fn login_is_rate_limited_per_ip_after_the_burst_with_retry_after() {
         .expect("request");
     assert_eq!(register.status().as_u16(), 200);
 }
+
+/// Status of one login through `gateway` claiming `forwarded_for` as the client.
+async fn login_as(gateway: &crate::helpers::TestGateway, forwarded_for: &str) -> u16 {
+    gateway
+        .client
+        .post(gateway.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .body("{}")
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// A gateway before an auth upstream, allowing one login per client and minute.
+fn gateway_with_one_login_per_client(
+    trusted_proxies: &[&str],
+) -> (crate::helpers::TestGateway, TestUpstream) {
+    let auth = TestUpstream::start("auth");
+    let mut settings = test_settings();
+    settings.upstreams.auth.urls = vec![auth.url.clone()];
+    settings.rate_limit.per_minute = 1;
+    settings.rate_limit.burst = 1;
+    settings.rate_limit.trusted_proxies = trusted_proxies.iter().map(|p| p.to_string()).collect();
+    (spawn_gateway(&settings), auth)
+}
+
+#[tokio::test]
+async fn a_client_cannot_buy_fresh_quota_with_a_forged_forwarded_for() {
+    // No trusted proxy: the TCP peer (this test, 127.0.0.1) is the client.
+    let (gateway, _auth) = gateway_with_one_login_per_client(&[]);
+    assert_eq!(login_as(&gateway, "198.51.100.1").await, 200);
+    assert_eq!(login_as(&gateway, "198.51.100.2").await, 429);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_balancer_each_forwarded_client_has_its_own_quota() {
+    // This test plays the balancer at 127.0.0.1, reporting two different clients.
+    let (gateway, _auth) = gateway_with_one_login_per_client(&["127.0.0.0/8"]);
+    assert_eq!(login_as(&gateway, "198.51.100.1").await, 200);
+    assert_eq!(login_as(&gateway, "198.51.100.2").await, 200);
+    assert_eq!(login_as(&gateway, "198.51.100.1").await, 429);
+    // A forged entry before the balancer's own is not believed.
+    assert_eq!(login_as(&gateway, "203.0.113.50, 198.51.100.2").await, 429);
+}
