@@ -28,6 +28,11 @@ use crate::settings::ProxySettings;
 use crate::upstreams::Upstream;
 use body::RequestBody;
 
+/// How long an idle upstream connection is kept for reuse: shorter than the services'
+/// own keep-alive (actix's default, 5 s), so the gateway drops a connection before the
+/// service can close it under a request being sent (which would be a 502).
+const IDLE_CONNECTION_KEPT: Duration = Duration::from_secs(3);
+
 /// One worker thread's HTTP client, and the limits every forwarded request shares.
 pub struct Proxy {
     client: awc::Client,
@@ -41,7 +46,8 @@ impl Proxy {
         let timeout = Duration::from_millis(settings.timeout_ms);
         let connector = awc::Connector::new()
             .timeout(Duration::from_millis(settings.connect_timeout_ms))
-            .limit(settings.max_connections);
+            .limit(settings.max_connections)
+            .conn_keep_alive(IDLE_CONNECTION_KEPT);
         let client = awc::Client::builder()
             .connector(connector)
             // Only the client's own headers go upstream (no `User-Agent: awc`).
