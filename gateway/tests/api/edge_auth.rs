@@ -1,6 +1,8 @@
 //! Protected routes need a valid access token at the edge; public ones do not.
 
-use crate::helpers::{bad_tokens, problem_code, spawn_gateway, test_settings, valid_token};
+use crate::helpers::{
+    bad_tokens, gateway_before_one, problem_code, spawn_gateway, test_settings, valid_token,
+};
 use crate::upstream::TestUpstream;
 
 #[tokio::test]
@@ -50,10 +52,7 @@ async fn protected_routes_refuse_missing_invalid_expired_and_alg_none_tokens_bef
 
 #[tokio::test]
 async fn a_valid_token_passes() {
-    let order = TestUpstream::start("order");
-    let mut settings = test_settings();
-    settings.upstreams.order.urls = vec![order.url.clone()];
-    let gateway = spawn_gateway(&settings);
+    let (gateway, order) = gateway_before_one("order", |_| {});
     let res = gateway
         .client
         .get(gateway.url("/api/v1/orders"))
@@ -108,10 +107,7 @@ async fn public_routes_pass_without_a_token() {
 
 #[tokio::test]
 async fn writes_to_the_catalogue_need_a_token() {
-    let product = TestUpstream::start("product");
-    let mut settings = test_settings();
-    settings.upstreams.product.urls = vec![product.url.clone()];
-    let gateway = spawn_gateway(&settings);
+    let (gateway, product) = gateway_before_one("product", |_| {});
     let res = gateway
         .client
         .post(gateway.url("/api/v1/products"))
@@ -125,10 +121,7 @@ async fn writes_to_the_catalogue_need_a_token() {
 
 #[tokio::test]
 async fn a_registrant_polls_its_account_with_a_poll_token_but_other_auth_reads_need_a_token() {
-    let auth = TestUpstream::start("auth");
-    let mut settings = test_settings();
-    settings.upstreams.auth.urls = vec![auth.url.clone()];
-    let gateway = spawn_gateway(&settings);
+    let (gateway, auth) = gateway_before_one("auth", |_| {});
     let poll = |path: &'static str| {
         gateway
             .client

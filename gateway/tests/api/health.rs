@@ -1,7 +1,6 @@
 //! Liveness, readiness and metrics of the gateway.
 
-use crate::helpers::{problem_code, spawn_app, spawn_gateway, test_settings};
-use crate::upstream::TestUpstream;
+use crate::helpers::{gateway_before_one, problem_code, spawn_app};
 
 #[tokio::test]
 async fn gateway_is_live_and_ready_without_dependencies() {
@@ -23,10 +22,7 @@ async fn gateway_answers_unknown_routes_with_a_404_problem() {
 
 #[tokio::test]
 async fn forwarded_requests_are_measured_under_one_route_per_service() {
-    let product = TestUpstream::start("product");
-    let mut settings = test_settings();
-    settings.upstreams.product.urls = vec![product.url.clone()];
-    let gateway = spawn_gateway(&settings);
+    let (gateway, _product) = gateway_before_one("product", |_| {});
     for path in [
         "/api/v1/products",
         "/api/v1/products/1",

@@ -7,6 +7,8 @@ use gateway::settings::Settings;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use uuid::Uuid;
 
+use crate::upstream::TestUpstream;
+
 /// An address where nothing listens (port 9 is `discard`, closed on test machines).
 pub const NOWHERE: &str = "http://127.0.0.1:9";
 
@@ -64,6 +66,27 @@ pub fn spawn_gateway(settings: &Settings) -> TestGateway {
         address,
         client: reqwest::Client::new(),
     }
+}
+
+/// A gateway whose `service` ("auth", "user", "order" or "product") is one fresh test
+/// upstream, with `tweak` applied to [`test_settings`] first.
+pub fn gateway_before_one(
+    service: &str,
+    tweak: impl FnOnce(&mut Settings),
+) -> (TestGateway, TestUpstream) {
+    let upstream = TestUpstream::start(service);
+    let mut settings = test_settings();
+    let upstreams = &mut settings.upstreams;
+    let urls = match service {
+        "auth" => &mut upstreams.auth.urls,
+        "user" => &mut upstreams.user.urls,
+        "order" => &mut upstreams.order.urls,
+        "product" => &mut upstreams.product.urls,
+        other => panic!("no service called {other}"),
+    };
+    *urls = vec![upstream.url.clone()];
+    tweak(&mut settings);
+    (spawn_gateway(&settings), upstream)
 }
 
 /// A gateway with default test settings and no reachable upstream.

@@ -2,16 +2,14 @@
 
 use actix_web::web::Bytes;
 
-use crate::helpers::{problem_code, spawn_gateway, test_settings};
+use crate::helpers::{gateway_before_one, problem_code, TestGateway};
 use crate::upstream::{TestUpstream, CHUNK, DELAY_HEADER, STALL_HEADER, STREAM_CHUNKS_HEADER};
 
 #[tokio::test]
 async fn an_upstream_slower_than_the_timeout_is_a_504_problem() {
-    let product = TestUpstream::start("product");
-    let mut settings = test_settings();
-    settings.upstreams.product.urls = vec![product.url.clone()];
-    settings.proxy.timeout_ms = 300;
-    let gateway = spawn_gateway(&settings);
+    let (gateway, _product) = gateway_before_one("product", |settings| {
+        settings.proxy.timeout_ms = 300;
+    });
     let res = gateway
         .client
         .get(gateway.url("/api/v1/products"))
@@ -27,10 +25,7 @@ async fn an_upstream_slower_than_the_timeout_is_a_504_problem() {
 
 #[tokio::test]
 async fn a_large_response_streams_through_whole_and_in_order() {
-    let product = TestUpstream::start("product");
-    let mut settings = test_settings();
-    settings.upstreams.product.urls = vec![product.url.clone()];
-    let gateway = spawn_gateway(&settings);
+    let (gateway, _product) = gateway_before_one("product", |_| {});
     let chunks = 64; // 4 MiB, four times the request body limit
     let res = gateway
         .client
@@ -49,11 +44,9 @@ async fn a_large_response_streams_through_whole_and_in_order() {
 
 #[tokio::test]
 async fn an_upstream_falling_silent_mid_body_is_cut_off_after_the_timeout() {
-    let product = TestUpstream::start("product");
-    let mut settings = test_settings();
-    settings.upstreams.product.urls = vec![product.url.clone()];
-    settings.proxy.timeout_ms = 300;
-    let gateway = spawn_gateway(&settings);
+    let (gateway, _product) = gateway_before_one("product", |settings| {
+        settings.proxy.timeout_ms = 300;
+    });
     let started = std::time::Instant::now();
     let res = gateway
         .client
@@ -77,11 +70,9 @@ async fn an_upstream_falling_silent_mid_body_is_cut_off_after_the_timeout() {
 
 #[tokio::test]
 async fn a_body_declared_over_the_limit_is_a_413_problem_and_never_forwarded() {
-    let auth = TestUpstream::start("auth");
-    let mut settings = test_settings();
-    settings.upstreams.auth.urls = vec![auth.url.clone()];
-    settings.proxy.max_body_bytes = 1024;
-    let gateway = spawn_gateway(&settings);
+    let (gateway, auth) = gateway_before_one("auth", |settings| {
+        settings.proxy.max_body_bytes = 1024;
+    });
     let res = gateway
         .client
         .post(gateway.url("/api/v1/auth/register"))
@@ -105,11 +96,9 @@ async fn a_body_declared_over_the_limit_is_a_413_problem_and_never_forwarded() {
 
 #[tokio::test]
 async fn a_streamed_body_growing_over_the_limit_is_a_413_problem() {
-    let auth = TestUpstream::start("auth");
-    let mut settings = test_settings();
-    settings.upstreams.auth.urls = vec![auth.url.clone()];
-    settings.proxy.max_body_bytes = 1024;
-    let gateway = spawn_gateway(&settings);
+    let (gateway, auth) = gateway_before_one("auth", |settings| {
+        settings.proxy.max_body_bytes = 1024;
+    });
     // No Content-Length: chunked, so only counting the bytes finds out.
     let chunks = (0..4).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 512])));
     let res = gateway
@@ -126,12 +115,10 @@ async fn a_streamed_body_growing_over_the_limit_is_a_413_problem() {
 
 #[tokio::test]
 async fn login_is_rate_limited_per_ip_after_the_burst_with_retry_after() {
-    let auth = TestUpstream::start("auth");
-    let mut settings = test_settings();
-    settings.upstreams.auth.urls = vec![auth.url.clone()];
-    settings.rate_limit.per_minute = 1;
-    settings.rate_limit.burst = 3;
-    let gateway = spawn_gateway(&settings);
+    let (gateway, auth) = gateway_before_one("auth", |settings| {
+        settings.rate_limit.per_minute = 1;
+        settings.rate_limit.burst = 3;
+    });
     let login = || {
         gateway
             .client
@@ -168,7 +155,7 @@ async fn login_is_rate_limited_per_ip_after_the_burst_with_retry_after() {
 }
 
 /// Status of one login through `gateway` claiming `forwarded_for` as the client.
-async fn login_as(gateway: &crate::helpers::TestGateway, forwarded_for: &str) -> u16 {
+async fn login_as(gateway: &TestGateway, forwarded_for: &str) -> u16 {
     gateway
         .client
         .post(gateway.url("/api/v1/auth/login"))
@@ -182,16 +169,13 @@ async fn login_as(gateway: &crate::helpers::TestGateway, forwarded_for: &str) ->
 }
 
 /// A gateway before an auth upstream, allowing one login per client and minute.
-fn gateway_with_one_login_per_client(
-    trusted_proxies: &[&str],
-) -> (crate::helpers::TestGateway, TestUpstream) {
-    let auth = TestUpstream::start("auth");
-    let mut settings = test_settings();
-    settings.upstreams.auth.urls = vec![auth.url.clone()];
-    settings.rate_limit.per_minute = 1;
-    settings.rate_limit.burst = 1;
-    settings.rate_limit.trusted_proxies = trusted_proxies.iter().map(|p| p.to_string()).collect();
-    (spawn_gateway(&settings), auth)
+fn gateway_with_one_login_per_client(trusted_proxies: &[&str]) -> (TestGateway, TestUpstream) {
+    gateway_before_one("auth", |settings| {
+        settings.rate_limit.per_minute = 1;
+        settings.rate_limit.burst = 1;
+        settings.rate_limit.trusted_proxies =
+            trusted_proxies.iter().map(|p| p.to_string()).collect();
+    })
 }
 
 #[tokio::test]
