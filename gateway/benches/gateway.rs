@@ -12,6 +12,11 @@
 //!   follows from throughput; it is printed too, but the hop's own cost is what one
 //!   request alone pays.
 //!
+//! Each pass also prints how busy the CPUs were and the CPU time per request, for the
+//! machine and for this process (client, servers, gateways; the rest is mostly
+//! Postgres): on a machine where they all share the cores, the gateway's CPU is taken
+//! from the service's, and the difference between two passes is the hop's real cost.
+//!
 //! Upstreams:
 //! 1. **product-service** (`GET /api/v1/products?size=20`, a page read from Postgres):
 //!    what a client of Comanda sees. The goals apply here.
@@ -37,13 +42,23 @@ const ROUNDS: usize = 3;
 const THROUGHPUT_GOAL: f64 = 0.85;
 const ADDED_P50_GOAL_MS: f64 = 0.5;
 
-/// One pass: its wall time, the latency of every request in microseconds, and how
-/// busy the machine's CPUs were meanwhile (a pass that leaves them idle measures
-/// waiting, not cost).
+/// One pass: its wall time, the latency of every request in microseconds, and the
+/// CPU it used (a pass that leaves the CPUs idle measures waiting, not cost).
 struct Pass {
     elapsed: Duration,
     latencies: Histogram<u64>,
-    busy: Option<f64>,
+    cpu: Option<CpuUse>,
+}
+
+/// CPU time during a pass, from `/proc` (Linux): the machine's, and this process's
+/// (client, servers and gateways; the rest is mostly Postgres).
+#[derive(Clone, Copy)]
+struct CpuUse {
+    /// Fraction of all CPUs' time that was busy.
+    busy: f64,
+    /// CPU time per request, whole machine and this process, in microseconds.
+    machine_us: f64,
+    process_us: f64,
 }
 
 impl Pass {
@@ -210,7 +225,7 @@ async fn drive(
     concurrency: usize,
 ) -> anyhow::Result<Pass> {
     let mut latencies = Histogram::<u64>::new(3)?;
-    let cpu_before = cpu_times();
+    let cpu_before = CpuSample::now();
     let started = Instant::now();
     let mut results = futures::stream::iter(0..requests)
         .map(|_| async move {
@@ -225,30 +240,59 @@ async fn drive(
         latencies.record(latency?.as_micros() as u64)?;
     }
     let elapsed = started.elapsed();
-    let busy = cpu_before
-        .zip(cpu_times())
-        .map(|((busy0, all0), (busy1, all1))| (busy1 - busy0) as f64 / (all1 - all0).max(1) as f64);
+    let cpu = cpu_before
+        .zip(CpuSample::now())
+        .map(|(before, after)| after.since(&before, requests));
     Ok(Pass {
         elapsed,
         latencies,
-        busy,
+        cpu,
     })
 }
 
-/// Busy and total jiffies of all CPUs since boot, from `/proc/stat` (Linux).
-fn cpu_times() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().sum();
-    // idle and iowait are the 4th and 5th columns.
-    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
-    Some((total - idle, total))
+/// Cumulative CPU counters, in clock ticks (`USER_HZ`, 100 per second on Linux).
+struct CpuSample {
+    machine_busy: u64,
+    machine_total: u64,
+    process: u64,
+}
+
+impl CpuSample {
+    const TICK_US: f64 = 10_000.0;
+
+    fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let machine_total: u64 = fields.iter().sum();
+        // idle and iowait are the 4th and 5th columns.
+        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+        // utime and stime, fields 14 and 15, counted after the `(name)` that may hold spaces.
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after_name: Vec<&str> = own.rsplit_once(')')?.1.split_whitespace().collect();
+        let process =
+            after_name.get(11)?.parse::<u64>().ok()? + after_name.get(12)?.parse::<u64>().ok()?;
+        Some(Self {
+            machine_busy: machine_total - idle,
+            machine_total,
+            process,
+        })
+    }
+
+    fn since(&self, before: &Self, requests: usize) -> CpuUse {
+        let busy = self.machine_busy - before.machine_busy;
+        let per_request = |ticks: u64| ticks as f64 * Self::TICK_US / requests.max(1) as f64;
+        CpuUse {
+            busy: busy as f64 / (self.machine_total - before.machine_total).max(1) as f64,
+            machine_us: per_request(busy),
+            process_us: per_request(self.process - before.process),
+        }
+    }
 }
 
 /// The round in the middle when ordered by `key`.
@@ -258,11 +302,16 @@ fn median_by(mut rounds: Vec<Round>, key: impl Fn(&Round) -> f64) -> Round {
 }
 
 fn report(name: &str, requests: usize, pass: &Pass) {
-    let busy = pass.busy.map_or_else(String::new, |busy| {
-        format!("  CPUs {:.0}% busy", busy * 100.0)
+    let cpu = pass.cpu.map_or_else(String::new, |cpu| {
+        format!(
+            "  CPUs {:.0}% busy, {:.0} µs CPU/request ({:.0} in this process)",
+            cpu.busy * 100.0,
+            cpu.machine_us,
+            cpu.process_us
+        )
     });
     println!(
-        "    {name:>7}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms{busy}",
+        "    {name:>7}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms{cpu}",
         pass.per_second(requests),
         pass.ms(0.5),
         pass.ms(0.99)
