@@ -189,6 +189,13 @@ impl TestApp {
     }
 
     async fn strings(&self, sql: &str) -> Vec<String> {
+        let rows = self.sql().await.query(sql, &[]).await.expect("test query");
+        rows.iter().map(|row| row.get(0)).collect()
+    }
+
+    /// A plain SQL connection to the app's database, for tests that look at rows
+    /// directly; its connection task runs on the test's runtime.
+    pub async fn sql(&self) -> tokio_postgres::Client {
         let url = self
             .database_url
             .as_deref()
@@ -199,7 +206,6 @@ impl TestApp {
             .await
             .expect("connect to the test database");
         tokio::spawn(connection);
-        let rows = client.query(sql, &[]).await.expect("test query");
-        rows.iter().map(|row| row.get(0)).collect()
+        client
     }
 }

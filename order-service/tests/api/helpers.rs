@@ -104,15 +104,6 @@ pub fn id_of(value: &Value) -> Uuid {
     value["id"].as_str().expect("id").parse().expect("uuid")
 }
 
-async fn connect(app: &TestApp) -> tokio_postgres::Client {
-    let url = app.database_url.as_deref().expect("database");
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connects");
-    tokio::spawn(connection);
-    client
-}
-
 impl Saga {
     /// Both services running, with relays.
     pub async fn start() -> Self {
@@ -215,12 +206,12 @@ impl Saga {
 
     /// A client of order-service's database.
     pub async fn orders_db(&self) -> tokio_postgres::Client {
-        connect(&self.orders).await
+        self.orders.sql().await
     }
 
     /// A client of product-service's database.
     pub async fn products_db(&self) -> tokio_postgres::Client {
-        connect(&self.products).await
+        self.products.sql().await
     }
 
     /// The stored status of order `id`.

@@ -111,12 +111,7 @@ impl App {
 
     /// A client of the service's database.
     pub async fn db(&self) -> tokio_postgres::Client {
-        let url = self.http.database_url.as_deref().expect("database");
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("connects");
-        tokio::spawn(connection);
-        client
+        self.http.sql().await
     }
 
     /// `SELECT count(*) ...` with `params`.
