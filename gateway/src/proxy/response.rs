@@ -100,23 +100,26 @@ where
             this.armed = false;
             return Poll::Ready(item.map(|chunk| chunk.map_err(io::Error::other)));
         }
-        let deadline = Instant::now() + this.idle;
-        let timer = this
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if !this.armed {
-            timer.as_mut().reset(deadline);
+            // The clock is read once per wait, not on every wake-up within it.
+            let deadline = Instant::now() + this.idle;
+            this.timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)))
+                .as_mut()
+                .reset(deadline);
             this.armed = true;
         }
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                this.source = None;
-                Poll::Ready(Some(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the upstream stalled mid-body",
-                ))))
-            }
-            Poll::Pending => Poll::Pending,
+        let expired = this
+            .timer
+            .as_mut()
+            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready());
+        if !expired {
+            return Poll::Pending;
         }
+        this.source = None;
+        Poll::Ready(Some(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the upstream stalled mid-body",
+        ))))
     }
 }
