@@ -91,12 +91,16 @@ pub fn loki_layer(
 }
 
 /// JSON lines carrying the current span's fields (hence the correlation id) on every event.
+///
+/// `json-subscriber` writes the same lines as `tracing_subscriber`'s JSON format, but
+/// keeps each span's fields serialized once: tracing-subscriber's format stores them as
+/// a JSON string and parses that string back on every event, which made the access line
+/// the costliest part of a request's own bookkeeping (`cargo xtask bench gateway`).
 fn json_layer<W>(writer: W) -> impl Layer<Registry> + Send + Sync
 where
     W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    fmt::layer()
-        .json()
+    json_subscriber::fmt::layer()
         .with_current_span(true)
         .with_span_list(false)
         .with_writer(writer)
