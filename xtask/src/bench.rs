@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::{
     broker::{self, Lifetime},
-    exec, postgres, test,
+    exec, postgres, test, workspace,
 };
 
 /// Outbox relay throughput: `cargo bench -p outbox-relay --bench relay`.
@@ -24,13 +24,26 @@ pub fn relay(extra_args: &[String]) -> Result<()> {
 
 /// Gateway overhead, direct vs through the gateway, in one run: against a trivial
 /// upstream and against a real product-service (which needs Postgres and the
-/// broker): `cargo bench -p gateway --bench gateway`.
+/// broker): `cargo bench -p gateway --bench gateway`. The release binaries of the
+/// gateway and product-service are built first for the deployment-shape passes.
 pub fn gateway() -> Result<()> {
     postgres::ensure_running()?;
     let broker = broker::ensure_running(Lifetime::ThisRun)?;
     broker.create_topics()?;
+    exec::step(
+        "build release binaries",
+        exec::cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "gateway",
+            "-p",
+            "product-service",
+        ]),
+    )?;
     let mut command = exec::cargo();
     command.args(["bench", "-p", "gateway", "--bench", "gateway"]);
+    command.env("BENCH_BIN_DIR", workspace::target_dir().join("release"));
     test::harness_env(&mut command, &broker);
     exec::step("bench gateway", &mut command)
 }
