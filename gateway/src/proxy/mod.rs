@@ -21,7 +21,7 @@ use std::time::Duration;
 use actix_web::http::{Method, Uri};
 use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
-use awc::error::SendRequestError;
+use awc::error::{ConnectError, SendRequestError};
 
 use crate::error::GatewayError;
 use crate::settings::ProxySettings;
@@ -63,9 +63,8 @@ impl Proxy {
         }
     }
 
-    /// Sends `req` to a healthy instance of `upstream`, round robin. An instance that
-    /// refuses the connection is taken out of rotation, and an idempotent request
-    /// whose body was not read yet is retried once on another instance.
+    /// Sends `req` to a healthy instance of `upstream`, round robin, and tries once
+    /// more where that is safe (see [`Failure`]).
     pub async fn forward(
         &self,
         req: &HttpRequest,
@@ -76,10 +75,11 @@ impl Proxy {
         let body = RequestBody::new(req.headers(), payload, self.max_body_bytes)?;
         let headers = headers::to_upstream(req);
         let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let mut failed = None;
+        let mut excluded = None;
+        let mut retried = false;
         loop {
             let index = upstream
-                .pick(failed)
+                .pick(excluded)
                 .ok_or_else(|| GatewayError::unavailable(service))?;
             let instance = &upstream.instances[index];
             let uri = Uri::try_from(format!("{}{path_and_query}", instance.base_url))
@@ -97,19 +97,59 @@ impl Proxy {
             if body.exceeded_limit() {
                 return Err(GatewayError::too_large(self.max_body_bytes));
             }
-            let SendRequestError::Connect(error) = error else {
-                return Err(match error {
-                    SendRequestError::Timeout => GatewayError::timeout(service),
-                    other => GatewayError::bad_gateway(service, &other),
-                });
-            };
-            tracing::warn!(%service, instance = %instance.base_url, %error, "cannot connect");
-            instance.set_healthy(service, false);
-            let may_retry = failed.is_none() && is_idempotent(req.method()) && body.is_replayable();
-            if !may_retry {
-                return Err(GatewayError::unavailable(service));
+            let may_retry = !retried && is_idempotent(req.method()) && body.is_replayable();
+            match Failure::of(error) {
+                Failure::Unreachable(error) => {
+                    tracing::warn!(%service, instance = %instance.base_url, %error, "cannot connect");
+                    instance.set_healthy(service, false);
+                    if !may_retry {
+                        return Err(GatewayError::unavailable(service));
+                    }
+                    excluded = Some(index);
+                }
+                Failure::Lost(error) if may_retry => {
+                    tracing::warn!(
+                        %service, instance = %instance.base_url, %error,
+                        "connection lost before an answer; sending again on a fresh one"
+                    );
+                    // The instance may be fine: a kept-alive connection it had just
+                    // closed looks like this. Any healthy instance may take the retry.
+                    excluded = None;
+                }
+                Failure::Lost(error) | Failure::Broken(error) => {
+                    return Err(GatewayError::bad_gateway(service, &error));
+                }
+                Failure::TimedOut => return Err(GatewayError::timeout(service)),
             }
-            failed = Some(index);
+            retried = true;
+        }
+    }
+}
+
+/// Why an exchange with an instance failed, and so what may follow.
+enum Failure {
+    /// No connection could be made: nothing was sent. The instance leaves rotation.
+    Unreachable(SendRequestError),
+    /// The connection broke before a response head came back: the request may have
+    /// been received, so only an idempotent one may be sent again. awc reports a
+    /// pooled connection the upstream closed under the request as a connect error
+    /// (`Disconnected`), although the request was written.
+    Lost(SendRequestError),
+    /// Anything else (an unparsable answer, a bad request head): a 502.
+    Broken(SendRequestError),
+    /// No answer within the timeout: a 504.
+    TimedOut,
+}
+
+impl Failure {
+    fn of(error: SendRequestError) -> Self {
+        match error {
+            SendRequestError::Connect(ConnectError::Disconnected) | SendRequestError::Send(_) => {
+                Self::Lost(error)
+            }
+            SendRequestError::Connect(_) => Self::Unreachable(error),
+            SendRequestError::Timeout => Self::TimedOut,
+            other => Self::Broken(other),
         }
     }
 }
