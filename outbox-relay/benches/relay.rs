@@ -17,23 +17,17 @@
 use std::time::{Duration, Instant};
 
 use comanda_outbox::relay::{self, Relay, RelayConfig};
+use comanda_testkit::env_or;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_postgres::{Client, NoTls};
 use tokio_util::sync::CancellationToken;
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = env_or("BENCH_ROWS", 100_000) as i64;
-    let rate = env_or("BENCH_RATE", 100);
-    let seconds = env_or("BENCH_SECONDS", 10);
+    let rows = env_or::<u64>("BENCH_ROWS", 100_000) as i64;
+    let rate = env_or::<u64>("BENCH_RATE", 100);
+    let seconds = env_or::<u64>("BENCH_SECONDS", 10);
     let brokers = comanda_kit::testing::kafka_brokers();
     let url = comanda_kit::testing::fresh_database("bench").await;
     comanda_kit::db::run_migrations(&url, vec![comanda_outbox::MIGRATIONS]).await?;

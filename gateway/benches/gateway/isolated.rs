@@ -15,7 +15,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -29,12 +29,12 @@ const SERVICE_CPU: &str = "1";
 /// How long a binary gets to become ready.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
-/// Runs the product read against the two binaries; `Ok(false)` when it cannot run here.
-pub async fn run(client: &reqwest::Client, load: &Load, bin_dir: &Path) -> anyhow::Result<bool> {
+/// Runs the product read against the two binaries, or says why it cannot run here.
+pub async fn run(client: &reqwest::Client, load: &Load, bin_dir: &Path) -> anyhow::Result<()> {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     if cpus < 2 || Command::new("taskset").arg("-V").output().is_err() {
         println!("deployment shape: skipped (needs 2 CPUs and `taskset`)");
-        return Ok(false);
+        return Ok(());
     }
     let database_url = comanda_kit::testing::fresh_database("bench_isolated").await;
     let product_port = free_port()?;
@@ -62,21 +62,15 @@ pub async fn run(client: &reqwest::Client, load: &Load, bin_dir: &Path) -> anyho
             .env("COMANDA__HTTP__PORT", gateway_port.to_string())
             .env("COMANDA__UPSTREAMS__PRODUCT__URLS", &product_url),
     )?;
-    wait_ready(client, &product_url).await?;
-    wait_ready(client, &gateway_url).await?;
+    wait_ready(client, &product_url).await;
+    wait_ready(client, &gateway_url).await;
 
     pin_this_process(EDGE_CPU)?;
+    let path = "/api/v1/products?size=20";
+    let direct = format!("{product_url}{path}");
     // Opens every connection of the service's pool, then keeps those backends on the
     // service's core.
-    let path = "/api/v1/products?size=20";
-    drive(
-        client,
-        &format!("{product_url}{path}"),
-        load.requests / 10,
-        load.concurrency,
-        &[],
-    )
-    .await?;
+    drive(client, &direct, load.requests / 10, load.concurrency, &[]).await?;
     let backends = match pin_backends(&database_url).await {
         Ok(pinned) => format!("its {pinned} Postgres backends"),
         // Another user's processes: pinning them needs the right to.
@@ -91,7 +85,7 @@ pub async fn run(client: &reqwest::Client, load: &Load, bin_dir: &Path) -> anyho
         load,
         &Scenario {
             name: "product-service, deployment shape",
-            direct: format!("{product_url}{path}"),
+            direct,
             gateway: format!("{gateway_url}{path}"),
             goals: Goals {
                 throughput: true,
@@ -103,8 +97,7 @@ pub async fn run(client: &reqwest::Client, load: &Load, bin_dir: &Path) -> anyho
             ],
         },
     )
-    .await?;
-    Ok(true)
+    .await
 }
 
 /// A child process, killed when dropped.
@@ -138,19 +131,13 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + READY_WITHIN;
-    loop {
-        let ready = client.get(format!("{base}/ready")).send().await;
-        if ready.is_ok_and(|res| res.status().is_success()) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "{base} is not ready after {READY_WITHIN:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let url = format!("{base}/ready");
+    comanda_testkit::eventually(READY_WITHIN, &format!("{url} answers 200"), || async {
+        let ready = client.get(&url).send().await;
+        ready.is_ok_and(|res| res.status().is_success())
+    })
+    .await;
 }
 
 /// Every thread of this process (client runtime, idle in-process servers) onto `cpu`.

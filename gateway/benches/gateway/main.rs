@@ -42,6 +42,7 @@ use actix_web::{web, HttpResponse};
 use comanda_kit::health::Readiness;
 use comanda_kit::http::Server;
 use comanda_kit::settings::HttpSettings;
+use comanda_testkit::env_or;
 use cpu::{CpuSample, CpuUse, Watched};
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
@@ -112,19 +113,12 @@ struct Scenario {
     watched: Vec<Watched>,
 }
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let load = Load {
-        requests: env_or("BENCH_REQUESTS", 20_000),
-        concurrency: env_or("BENCH_CONCURRENCY", 32),
-        latency_requests: env_or("BENCH_LATENCY_REQUESTS", 2_000),
+        requests: env_or::<usize>("BENCH_REQUESTS", 20_000),
+        concurrency: env_or::<usize>("BENCH_CONCURRENCY", 32),
+        latency_requests: env_or::<usize>("BENCH_LATENCY_REQUESTS", 2_000),
     };
     let http = HttpSettings {
         host: "127.0.0.1".to_owned(),

@@ -1,6 +1,6 @@
 //! Spawning the gateway in front of test upstreams, and access tokens.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use comanda_kit::auth::{self, Claims, JwtSigner, Role};
 use gateway::settings::Settings;
@@ -94,18 +94,7 @@ pub fn spawn_app() -> TestGateway {
     spawn_gateway(&test_settings())
 }
 
-/// Polls `condition` every 50 ms until it holds; panics after `timeout`.
-pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while !condition().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+pub use comanda_testkit::eventually;
 
 fn signer() -> JwtSigner {
     JwtSigner::from_private_pem(

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`TestEnv`]: prefix, settings for services under test, relays.
 //! - [`eventually`]: polls a condition until it holds or a deadline passes.
+//! - [`env_or`]: a benchmark's knob from the environment.
 //! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
 
 pub mod tokens;
@@ -102,4 +103,13 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out after {within:?} waiting until {what}");
+}
+
+/// The value of environment variable `name` parsed as a `T`, or `default` when it is
+/// unset or does not parse: the knobs of the benchmarks (`BENCH_REQUESTS`, ...).
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
