@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use comanda_kit::http::Server;
+use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
 use comanda_outbox::{topics, Inbox};
 
@@ -32,12 +33,16 @@ impl Application {
         let pool = comanda_kit::service::prepare(service, migrations).await?;
         bootstrap::admin(&pool, &settings.admin, &service.env).await?;
         let kafka = &service.kafka;
+        // Workers post their stalls here; `/ready` reports them.
+        let stalls = Stalls::new();
         let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(
                 &kafka.topic(topics::CREATING_USER_RESPONSE),
                 ApplyRegistrationResult,
             )
             .dlq_topic(kafka.topic(topics::DLQ))
+            .stalls(stalls.clone())
+            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();
@@ -52,7 +57,7 @@ impl Application {
         let verifier = web::Data::new(verifier);
         let topic = web::Data::new(RegistrationTopic(kafka.topic(topics::CREATING_USER)));
         let jwks = web::Data::new(jwks);
-        let server = comanda_kit::service::bind(service, pool, move |cfg| {
+        let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(issuer.clone())
                 .app_data(topic.clone())

@@ -6,6 +6,7 @@ use std::future::Future;
 use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 use comanda_kit::http::Server;
+use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
 use comanda_outbox::{topics, Inbox};
 
@@ -29,11 +30,15 @@ impl Application {
         let migrations = vec![comanda_outbox::MIGRATIONS, crate::MIGRATIONS];
         let pool = comanda_kit::service::prepare(service, migrations).await?;
         let kafka = &service.kafka;
+        // Workers post their stalls here; `/ready` reports them.
+        let stalls = Stalls::new();
         let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::STOCK_RESERVED), ConfirmOrder)
             .handle(&kafka.topic(topics::STOCK_FAILED), RejectOrder)
             .handle(&kafka.topic(topics::STOCK_RELEASED), RecordRelease)
             .dlq_topic(kafka.topic(topics::DLQ))
+            .stalls(stalls.clone())
+            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();
@@ -45,7 +50,7 @@ impl Application {
             created_pending: kafka.topic(topics::ORDER_CREATED_PENDING),
             cancelled: kafka.topic(topics::ORDER_CANCELLED),
         });
-        let server = comanda_kit::service::bind(service, pool, move |cfg| {
+        let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(order_topics.clone());
             routes::configure(cfg);

@@ -6,6 +6,7 @@ use std::future::Future;
 use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 use comanda_kit::http::Server;
+use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
 use comanda_outbox::{topics, Inbox};
 
@@ -44,10 +45,14 @@ impl Application {
         let release = ReleaseStock {
             released_topic: kafka.topic(topics::STOCK_RELEASED),
         };
+        // Workers post their stalls here; `/ready` reports them.
+        let stalls = Stalls::new();
         let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::ORDER_CREATED_PENDING), reserve)
             .handle(&kafka.topic(topics::ORDER_CANCELLED), release)
             .dlq_topic(kafka.topic(topics::DLQ))
+            .stalls(stalls.clone())
+            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();
@@ -56,7 +61,7 @@ impl Application {
         });
         let verifier = web::Data::new(JwtVerifier::from_settings(&settings.auth, &service.env)?);
         let catalog = web::Data::new(catalog);
-        let server = comanda_kit::service::bind(service, pool, move |cfg| {
+        let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone()).app_data(catalog.clone());
             routes::configure(cfg);
         })?;

@@ -6,6 +6,7 @@ use std::future::Future;
 use actix_web::web;
 use comanda_kit::auth::JwtVerifier;
 use comanda_kit::http::Server;
+use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
 use comanda_outbox::{topics, Inbox};
 
@@ -31,16 +32,20 @@ impl Application {
         let create_profile = CreateProfile {
             response_topic: kafka.topic(topics::CREATING_USER_RESPONSE),
         };
+        // Workers post their stalls here; `/ready` reports them.
+        let stalls = Stalls::new();
         let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
             .handle(&kafka.topic(topics::CREATING_USER), create_profile)
             .dlq_topic(kafka.topic(topics::DLQ))
+            .stalls(stalls.clone())
+            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();
         workers.spawn("inbox", move |token| async move {
             inbox.run(token.cancelled_owned()).await;
         });
-        let server = comanda_kit::service::bind(service, pool, move |cfg| {
+        let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone());
             routes::configure(cfg);
         })?;

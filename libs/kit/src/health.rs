@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::db::Pool;
 use crate::problem::Problem;
+use crate::stalls::Stalls;
 
 /// How long one readiness check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -34,6 +35,8 @@ enum Check {
 #[derive(Clone, Default)]
 pub struct Readiness {
     checks: Vec<Check>,
+    /// Background workers' ongoing stalls; each is a failed check named after its worker.
+    stalls: Stalls,
 }
 
 impl Readiness {
@@ -60,6 +63,13 @@ impl Readiness {
         self
     }
 
+    /// Reports the stalls of `stalls` (a consumer stuck, a deadline worker failing) as
+    /// failed checks while they last.
+    pub fn with_stalls(mut self, stalls: Stalls) -> Self {
+        self.stalls = stalls;
+        self
+    }
+
     /// Runs every check concurrently; the map holds `"ok"` or the failure per check name.
     pub async fn run(&self) -> BTreeMap<String, Result<(), String>> {
         let results = futures::future::join_all(self.checks.iter().map(|check| async move {
@@ -73,7 +83,11 @@ impl Readiness {
             (name, outcome)
         }))
         .await;
-        results.into_iter().collect()
+        let mut results: BTreeMap<_, _> = results.into_iter().collect();
+        for (worker, reason) in self.stalls.report() {
+            results.insert(worker, Err(reason));
+        }
+        results
     }
 }
 

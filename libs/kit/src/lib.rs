@@ -23,6 +23,8 @@
 //! - [`health`]: `/health`, `/ready` (configurable dependency checks) and `/metrics`.
 //! - [`http`]: binds the listener and builds the actix server with all of the above.
 //! - [`service`]: the start-up every database-backed service shares.
+//! - [`stalls`]: the board where background workers report that they are stuck; `/ready`
+//!   reads it.
 //! - [`shutdown`]: a future that completes on SIGTERM or SIGINT.
 //! - [`workers`]: background tasks (consumers, relays) that stop with the server.
 //! - `testing` (feature `testing`): fresh databases and a spawned test app for integration
@@ -41,6 +43,7 @@ pub mod request_log;
 pub mod service;
 pub mod settings;
 pub mod shutdown;
+pub mod stalls;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -11,6 +11,7 @@ use crate::db;
 use crate::health::Readiness;
 use crate::http::Server;
 use crate::settings::ServiceSettings;
+use crate::stalls::Stalls;
 
 /// Runs `migrations` (in order), builds the pool and binds the server.
 ///
@@ -25,7 +26,7 @@ where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     let pool = prepare(settings, migrations).await?;
-    bind(settings, pool, routes)
+    bind(settings, pool, Stalls::new(), routes)
 }
 
 /// Runs `migrations` (in order) and opens the pool: the first half of [`build`], for
@@ -38,12 +39,20 @@ pub async fn prepare(
     db::pool(&settings.database)
 }
 
-/// Binds the server over `pool`: the second half of [`build`].
-pub fn bind<F>(settings: &ServiceSettings, pool: db::Pool, routes: F) -> anyhow::Result<Server>
+/// Binds the server over `pool`: the second half of [`build`]. `/ready` also reports
+/// what the service's background workers post on `stalls`.
+pub fn bind<F>(
+    settings: &ServiceSettings,
+    pool: db::Pool,
+    stalls: Stalls,
+    routes: F,
+) -> anyhow::Result<Server>
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    let mut readiness = Readiness::new().with_database(pool.clone());
+    let mut readiness = Readiness::new()
+        .with_database(pool.clone())
+        .with_stalls(stalls);
     if settings.kafka.ready_check {
         readiness = readiness.with_kafka(&settings.kafka.brokers);
     }

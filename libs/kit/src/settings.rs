@@ -64,9 +64,34 @@ pub struct KafkaSettings {
     /// tests sharing one broker never see each other's events.
     #[serde(default)]
     pub topic_prefix: String,
+    /// Seconds a consumer group may have lag without any progress before a consumer
+    /// tears itself down and joins again (see `comanda_outbox::inbox`'s watchdog).
+    #[serde(default = "default_stall_timeout_secs")]
+    pub consumer_stall_timeout_secs: u64,
+}
+
+/// 30 s: well above a rebalance or a broker restart, short enough that a stuck
+/// order is noticed long before anyone complains.
+fn default_stall_timeout_secs() -> u64 {
+    30
 }
 
 impl KafkaSettings {
+    /// Kafka settings for `brokers` with every other field at its default.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            ready_check: true,
+            topic_prefix: String::new(),
+            consumer_stall_timeout_secs: default_stall_timeout_secs(),
+        }
+    }
+
+    /// How long a consumer group may have lag without progress before a consumer is rebuilt.
+    pub fn consumer_stall_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.consumer_stall_timeout_secs)
+    }
+
     /// The full name of topic `name` (e.g. `creating.user`) under the prefix.
     pub fn topic(&self, name: &str) -> String {
         format!("{}{name}", self.topic_prefix)

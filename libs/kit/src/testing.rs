@@ -71,9 +71,8 @@ pub async fn service_settings(db_prefix: &str) -> ServiceSettings {
             pool_size: 5,
         },
         kafka: KafkaSettings {
-            brokers: kafka_brokers(),
             ready_check: false,
-            topic_prefix: String::new(),
+            ..KafkaSettings::new(kafka_brokers())
         },
     }
 }

@@ -15,11 +15,7 @@ async fn the_relay_reports_published_total_backlog_leadership_and_latency_on_met
     create_topic(&brokers, &topic).await;
     let mut settings: Settings = comanda_kit::settings::load(DEFAULTS).expect("defaults load");
     settings.http.port = 0;
-    settings.kafka = KafkaSettings {
-        brokers: brokers.clone(),
-        ready_check: true,
-        topic_prefix: String::new(),
-    };
+    settings.kafka = KafkaSettings::new(brokers.clone());
     settings.relay.housekeeping_interval_ms = 100;
     settings.sources.clear();
     settings.sources.insert(

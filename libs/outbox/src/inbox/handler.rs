@@ -23,19 +23,25 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// Why a handler failed, which decides what the runtime does next.
+///
+/// The policy: only a message that can never succeed is dead-lettered. Anything that
+/// may succeed later — a database that is read-only during a failover, full, shutting
+/// down, out of connections, timing out a statement — is retried without limit, since
+/// the message is fine and dead-lettering it would stop its saga for good. The
+/// partition waits meanwhile, and the inbox reports the stall on `/ready` and in metrics.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// The message can never succeed (e.g. a payload of the wrong shape): it goes
-    /// to the dead-letter topic at once.
+    /// The message can never succeed (a payload of the wrong shape, an order this
+    /// service never stored): it goes to the dead-letter topic at once.
     #[error("permanent failure: {0:#}")]
     Permanent(anyhow::Error),
-    /// It may succeed later: retried with backoff, dead-lettered after the last attempt.
+    /// It may succeed later: retried with capped exponential backoff, without limit.
     #[error("transient failure: {0:#}")]
     Transient(anyhow::Error),
-    /// The database is unreachable: retried until it is back; never dead-lettered,
-    /// since the message itself is fine.
-    #[error("database unavailable: {0:#}")]
-    Unavailable(anyhow::Error),
+    /// Lost a race with another transaction (serialization failure `40001`, deadlock
+    /// `40P01`): retried at once, since the other transaction has already moved on.
+    #[error("conflict: {0:#}")]
+    Conflict(anyhow::Error),
 }
 
 impl HandlerError {
@@ -46,11 +52,22 @@ impl HandlerError {
 }
 
 impl From<DieselError> for HandlerError {
+    /// Every database error is worth retrying: diesel cannot tell a broken statement
+    /// from a sick database, and a statement that never works is a bug that has to be
+    /// fixed and deployed anyway — the message waits for the fix instead of being lost.
     fn from(error: DieselError) -> Self {
-        match &error {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::BrokenTransactionManager => Self::Unavailable(error.into()),
-            _ => Self::Transient(error.into()),
+        let conflict = match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            // diesel-async has no kind for 40P01; Postgres words it this way.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+                info.message().starts_with("deadlock detected")
+            }
+            _ => false,
+        };
+        if conflict {
+            Self::Conflict(error.into())
+        } else {
+            Self::Transient(error.into())
         }
     }
 }

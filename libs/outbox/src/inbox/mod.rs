@@ -7,34 +7,54 @@
 //! commit the Kafka offset. A crash anywhere before the offset commit redelivers
 //! the message, and the processed row makes the redelivery a no-op.
 //!
-//! Failures: an undecodable message or a [`HandlerError::Permanent`] goes to the
-//! dead-letter topic at once; a [`HandlerError::Transient`] is retried with
-//! exponential backoff and dead-lettered after the last attempt; an unreachable
-//! database is waited out (the message is fine, the database is not). Messages
-//! are processed one at a time, so a partition's order always holds.
+//! Failures: only a message that can never succeed — undecodable, for a topic
+//! without a handler, or a [`HandlerError::Permanent`] — goes to the dead-letter
+//! topic. Everything else (a database that is down, read-only, full or timing out)
+//! is retried with capped backoff for as long as it takes ([`retry`]); a lost race
+//! ([`HandlerError::Conflict`]) is retried at once. Messages are processed one at a
+//! time, so a partition's order always holds.
+//!
+//! Liveness: a message being retried is reported on the stall board (`/ready`) and in
+//! `inbox_stall_seconds{reason="retrying"}`; a consumer that stops receiving while its
+//! group has lag is noticed by the [`watchdog`], reported the same way
+//! (`reason="no_progress"`) and rebuilt (`inbox_consumer_rebuilds_total`).
+//!
+//! # Layout
+//! - this file: the builder, the receive loop and the consumer's rebuild.
+//! - [`handler`]: what a consumer implements, and the error policy.
+//! - [`retry`]: applying one message (dedupe + effect) until it sticks.
+//! - [`watchdog`]: lag without progress, seen from outside the group protocol.
+//! - [`dlq`]: writing a dead letter.
 
 pub mod dlq;
 pub mod handler;
+mod retry;
+mod watchdog;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use backon::{BackoffBuilder, ExponentialBuilder};
-use diesel::prelude::*;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use diesel_async::AsyncPgConnection;
+use comanda_kit::stalls::Stalls;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 
 pub use handler::{decode, Handler, HandlerError};
 
 use crate::envelope::Envelope;
-use crate::schema::processed_messages;
 use crate::{kafka, topics};
+use watchdog::{Verdict, Watchdog};
+
+/// Default of [`InboxBuilder::stall_timeout`].
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long closing a stalled consumer may take before its replacement joins anyway.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What happened to one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +82,20 @@ pub struct InboxBuilder {
     name: String,
     brokers: String,
     handlers: HashMap<String, Arc<dyn Handler>>,
-    max_attempts: usize,
     first_retry: Duration,
+    max_retry_delay: Duration,
+    stall_timeout: Duration,
     dlq_topic: String,
+    stalls: Stalls,
 }
 
 impl InboxBuilder {
+    /// Where the inbox reports that it is stuck (read by `/ready`).
+    pub fn stalls(mut self, stalls: Stalls) -> Self {
+        self.stalls = stalls;
+        self
+    }
+
     /// Dead-letter topic (default [`topics::DLQ`]; tests give it their prefix).
     pub fn dlq_topic(mut self, topic: impl Into<String>) -> Self {
         self.dlq_topic = topic.into();
@@ -80,15 +108,24 @@ impl InboxBuilder {
         self
     }
 
-    /// Attempts for a transiently failing message before it is dead-lettered (default 5).
-    pub fn max_attempts(mut self, attempts: usize) -> Self {
-        self.max_attempts = attempts.max(1);
+    /// Delay before the first retry of a failing message (default 100 ms); it doubles
+    /// up to [`InboxBuilder::max_retry_delay`].
+    pub fn first_retry(mut self, delay: Duration) -> Self {
+        self.first_retry = delay;
         self
     }
 
-    /// Delay before the first retry; it doubles up to 5 s (default 100 ms).
-    pub fn first_retry(mut self, delay: Duration) -> Self {
-        self.first_retry = delay;
+    /// Longest delay between two retries of a failing message (default 5 s): how soon
+    /// after a database recovers the partition moves again.
+    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+        self.max_retry_delay = delay;
+        self
+    }
+
+    /// How long the group may have lag without progress before the consumer is
+    /// rebuilt (default [`DEFAULT_STALL_TIMEOUT`]).
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = timeout;
         self
     }
 
@@ -97,26 +134,46 @@ impl InboxBuilder {
         let mut wanted: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         wanted.push(&self.dlq_topic);
         topics::ensure(&self.brokers, &wanted).await?;
-        let consumer: StreamConsumer = kafka::consumer_config(&self.brokers, &self.name)
+        let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
+        subscribed.sort();
+        let consumer = join(&self.brokers, &self.name, &subscribed)?;
+        let probe: BaseConsumer = kafka::consumer_config(&self.brokers, &self.name)
             .create()
-            .context("creating the Kafka consumer")?;
-        let subscribed: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
-        consumer.subscribe(&subscribed).context("subscribing")?;
+            .context("creating the consumer group probe")?;
         let dlq: FutureProducer = kafka::dlq_producer_config(&self.brokers)
             .create()
             .context("creating the DLQ producer")?;
         Ok(Inbox {
+            stall_name: format!("inbox:{}", self.name),
+            watchdog: tokio::sync::Mutex::new(Watchdog::new(
+                probe,
+                subscribed.clone(),
+                self.stall_timeout,
+            )),
             name: self.name,
             brokers: self.brokers,
             handlers: self.handlers,
-            max_attempts: self.max_attempts,
+            subscribed,
             first_retry: self.first_retry,
+            max_retry_delay: self.max_retry_delay,
             dlq_topic: self.dlq_topic,
             pool,
-            consumer,
+            consumer: Mutex::new(Arc::new(consumer)),
             dlq,
+            stalls: self.stalls,
+            handled: AtomicU64::new(0),
         })
     }
+}
+
+/// A consumer in group `group`, subscribed to `topics`.
+fn join(brokers: &str, group: &str, topics: &[String]) -> anyhow::Result<StreamConsumer> {
+    let consumer: StreamConsumer = kafka::consumer_config(brokers, group)
+        .create()
+        .context("creating the Kafka consumer")?;
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics).context("subscribing")?;
+    Ok(consumer)
 }
 
 /// An idempotent consumer bound to a consumer group and a service database.
@@ -124,19 +181,20 @@ pub struct Inbox {
     name: String,
     brokers: String,
     handlers: HashMap<String, Arc<dyn Handler>>,
-    max_attempts: usize,
+    subscribed: Vec<String>,
     first_retry: Duration,
+    max_retry_delay: Duration,
     dlq_topic: String,
     pool: Pool<AsyncPgConnection>,
-    consumer: StreamConsumer,
+    /// Replaced by a new consumer when the watchdog finds this one stalled.
+    consumer: Mutex<Arc<StreamConsumer>>,
     dlq: FutureProducer,
-}
-
-/// Why applying a message failed, once classified.
-enum Failure {
-    Retry(String),
-    DeadLetter(String),
-    Wait(String),
+    stalls: Stalls,
+    /// This inbox's name on the stall board.
+    stall_name: String,
+    /// Messages finished so far: progress the watchdog sees even before offsets move.
+    handled: AtomicU64,
+    watchdog: tokio::sync::Mutex<Watchdog>,
 }
 
 impl Inbox {
@@ -146,51 +204,134 @@ impl Inbox {
             name: name.to_owned(),
             brokers: brokers.to_owned(),
             handlers: HashMap::new(),
-            max_attempts: 5,
             first_retry: Duration::from_millis(100),
+            max_retry_delay: Duration::from_secs(5),
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
             dlq_topic: topics::DLQ.to_owned(),
+            stalls: Stalls::new(),
         }
+    }
+
+    /// The consumer in use now.
+    fn consumer(&self) -> Arc<StreamConsumer> {
+        Arc::clone(&self.consumer.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Receives and fully handles at most one message; `None` when none arrived
     /// within `timeout`. Tests use it to drain deterministically.
     pub async fn poll_once(&self, timeout: Duration) -> anyhow::Result<Option<Outcome>> {
-        match tokio::time::timeout(timeout, self.consumer.recv()).await {
+        let consumer = self.consumer();
+        match tokio::time::timeout(timeout, consumer.recv()).await {
             Err(_elapsed) => Ok(None),
             Ok(Err(error)) => Err(error.into()),
-            Ok(Ok(message)) => Ok(Some(self.handle_message(&message).await)),
+            Ok(Ok(message)) => Ok(Some(self.handle_message(&consumer, &message).await)),
         }
     }
 
-    /// Consumes until `shutdown` completes. A message being handled when it does
-    /// is abandoned uncommitted and will be redelivered.
+    /// Consumes until `shutdown` completes, looking after its own liveness (see the
+    /// [`watchdog`]). A message being handled when `shutdown` completes is abandoned
+    /// uncommitted and will be redelivered.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let interval = self.watchdog.lock().await.interval();
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let received = tokio::select! {
+            let consumer = self.consumer();
+            let look = tokio::select! {
                 _ = &mut shutdown => return,
-                received = self.consumer.recv() => received,
-            };
-            match received {
-                Ok(message) => tokio::select! {
-                    _ = &mut shutdown => return,
-                    _ = self.handle_message(&message) => {}
-                },
-                Err(error) => {
-                    tracing::warn!(consumer = %self.name, %error, "consumer error");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                _ = ticks.tick() => true,
+                received = consumer.recv() => {
+                    match received {
+                        Ok(message) => tokio::select! {
+                            _ = &mut shutdown => return,
+                            _ = self.handle_message(&consumer, &message) => {}
+                        },
+                        Err(error) => {
+                            tracing::warn!(consumer = %self.name, %error, "consumer error");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
+                    }
+                    false
                 }
+            };
+            drop(consumer);
+            if look {
+                self.look_after_liveness().await;
             }
         }
     }
 
-    async fn handle_message(&self, message: &BorrowedMessage<'_>) -> Outcome {
+    /// One look of the watchdog; rebuilds the consumer when it is stalled.
+    async fn look_after_liveness(&self) {
+        let mut watchdog = self.watchdog.lock().await;
+        let verdict = watchdog
+            .look(self.handled.load(Ordering::Relaxed))
+            .await;
+        let gauge = self.stall_gauge("no_progress");
+        match verdict {
+            Verdict::Healthy => {
+                gauge.set(0.0);
+                self.stalls.clear(&self.stall_name);
+            }
+            Verdict::Unknown => {}
+            Verdict::Waiting { for_, .. } => gauge.set(for_.as_secs_f64()),
+            Verdict::Stalled { lag, for_ } => {
+                gauge.set(for_.as_secs_f64());
+                let reason = format!(
+                    "no progress for {}s with {lag} message(s) waiting; consumer rebuilt",
+                    for_.as_secs()
+                );
+                tracing::warn!(consumer = %self.name, lag, ?for_, "consumer stalled; rebuilding it");
+                self.stalls.set(&self.stall_name, reason);
+                metrics::counter!("inbox_consumer_rebuilds_total", "consumer" => self.name.clone())
+                    .increment(1);
+                if let Err(error) = self.rebuild().await {
+                    tracing::error!(consumer = %self.name, error = format!("{error:#}"), "rebuilding the consumer failed");
+                }
+                watchdog.restart_clock();
+            }
+        }
+    }
+
+    /// Leaves the group with the current consumer and joins with a new one.
+    async fn rebuild(&self) -> anyhow::Result<()> {
+        // Created unsubscribed: it joins only once the old one has left, so the new
+        // generation is made of live members.
+        let fresh: StreamConsumer = kafka::consumer_config(&self.brokers, &self.name)
+            .create()
+            .context("creating the Kafka consumer")?;
+        let fresh = Arc::new(fresh);
+        let old = std::mem::replace(
+            &mut *self.consumer.lock().unwrap_or_else(PoisonError::into_inner),
+            Arc::clone(&fresh),
+        );
+        // Dropping the last handle closes the consumer (LeaveGroup), which blocks.
+        let closing = tokio::task::spawn_blocking(move || drop(old));
+        if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
+            tracing::warn!(consumer = %self.name, "the stalled consumer did not close in time");
+        }
+        let topics: Vec<&str> = self.subscribed.iter().map(String::as_str).collect();
+        fresh.subscribe(&topics).context("subscribing")?;
+        Ok(())
+    }
+
+    /// `inbox_stall_seconds{consumer, reason}`: how long the current stall has lasted.
+    fn stall_gauge(&self, reason: &'static str) -> metrics::Gauge {
+        metrics::gauge!("inbox_stall_seconds", "consumer" => self.name.clone(), "reason" => reason)
+    }
+
+    async fn handle_message(
+        &self,
+        consumer: &StreamConsumer,
+        message: &BorrowedMessage<'_>,
+    ) -> Outcome {
         let outcome = match decode_envelope(message) {
             Err(error) => {
                 self.dead_letter(message, &error).await;
                 Outcome::DeadLettered
             }
-            Ok(event) => self.apply_with_retries(message, &event).await,
+            Ok(event) => self.apply_until_done(message, &event).await,
         };
         metrics::counter!(
             "inbox_messages_total",
@@ -199,100 +340,13 @@ impl Inbox {
             "outcome" => outcome.label()
         )
         .increment(1);
-        if let Err(error) = self.consumer.commit_message(message, CommitMode::Async) {
+        if let Err(error) = consumer.commit_message(message, CommitMode::Async) {
             // The effect is committed; a lost offset commit only means a redelivery
             // that dedupe absorbs.
             tracing::warn!(consumer = %self.name, %error, "offset commit failed");
         }
+        self.handled.fetch_add(1, Ordering::Relaxed);
         outcome
-    }
-
-    async fn apply_with_retries(&self, message: &BorrowedMessage<'_>, event: &Envelope) -> Outcome {
-        let span = tracing::info_span!(
-            "inbox",
-            consumer = %self.name,
-            topic = message.topic(),
-            event_type = %event.event_type,
-            event_id = %event.id,
-            correlation_id = %event.correlation_id,
-        );
-        let _entered = span.enter();
-        let mut retries = ExponentialBuilder::default()
-            .with_min_delay(self.first_retry)
-            .with_max_delay(Duration::from_secs(5))
-            .with_max_times(self.max_attempts - 1)
-            .build();
-        let mut waits = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(200))
-            .with_max_delay(Duration::from_secs(5))
-            .without_max_times()
-            .build();
-        loop {
-            let failure = match self.apply(message.topic(), event).await {
-                Ok(outcome) => return outcome,
-                Err(failure) => failure,
-            };
-            let delay = match failure {
-                Failure::DeadLetter(error) => {
-                    self.dead_letter(message, &error).await;
-                    return Outcome::DeadLettered;
-                }
-                Failure::Retry(error) => match retries.next() {
-                    Some(delay) => {
-                        tracing::warn!(%error, ?delay, "handler failed; retrying");
-                        delay
-                    }
-                    None => {
-                        let error =
-                            format!("gave up after {} attempts: {error}", self.max_attempts);
-                        self.dead_letter(message, &error).await;
-                        return Outcome::DeadLettered;
-                    }
-                },
-                Failure::Wait(error) => {
-                    let delay = waits.next().unwrap_or(Duration::from_secs(5));
-                    tracing::warn!(%error, ?delay, "database unavailable; waiting");
-                    delay
-                }
-            };
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    /// Dedupe row + effect in one transaction.
-    async fn apply(&self, topic: &str, event: &Envelope) -> Result<Outcome, Failure> {
-        let Some(handler) = self.handlers.get(topic) else {
-            return Err(Failure::DeadLetter(format!("no handler for topic {topic}")));
-        };
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Failure::Wait(e.to_string()))?;
-        let consumer = self.name.as_str();
-        let result = conn
-            .transaction::<_, HandlerError, _>(async move |conn| {
-                let fresh = diesel::insert_into(processed_messages::table)
-                    .values((
-                        processed_messages::consumer.eq(consumer),
-                        processed_messages::event_id.eq(event.id),
-                        processed_messages::topic.eq(topic),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                if fresh == 0 {
-                    return Ok(Outcome::Duplicate);
-                }
-                handler.handle(event, conn).await?;
-                Ok(Outcome::Processed)
-            })
-            .await;
-        result.map_err(|error| match error {
-            HandlerError::Permanent(e) => Failure::DeadLetter(format!("{e:#}")),
-            HandlerError::Transient(e) => Failure::Retry(format!("{e:#}")),
-            HandlerError::Unavailable(e) => Failure::Wait(format!("{e:#}")),
-        })
     }
 
     async fn dead_letter(&self, message: &BorrowedMessage<'_>, error: &str) {

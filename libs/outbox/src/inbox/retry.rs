@@ -1,0 +1,165 @@
+//! Applying one message until it is applied, found to be a duplicate, or found to be
+//! a message that can never succeed — and saying so on the stall board meanwhile.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rdkafka::message::{BorrowedMessage, Message};
+
+use super::{HandlerError, Inbox, Outcome};
+use crate::envelope::Envelope;
+use crate::schema::processed_messages;
+
+/// How many conflicts in a row are retried with no delay before backing off: a hot
+/// spot contended by many transactions should not become a busy loop.
+const IMMEDIATE_CONFLICT_RETRIES: u32 = 3;
+
+/// What to do after one failed attempt.
+enum Failure {
+    /// Retry after the backoff delay.
+    Retry(String),
+    /// Retry at once (a lost race).
+    Conflict(String),
+    /// Never succeeds: dead-letter it.
+    DeadLetter(String),
+}
+
+/// Capped exponential backoff: `first`, doubling, never above `max`.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(first: Duration, max: Duration) -> Self {
+        Self { next: first, max }
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        let delay = self.next.min(self.max);
+        self.next = (self.next * 2).min(self.max);
+        delay
+    }
+}
+
+impl Inbox {
+    /// Applies `event` until it sticks. Never gives up on a message that may succeed
+    /// later: it is retried for as long as it takes, with the stall reported while it
+    /// lasts (the partition behind it waits, which keeps per-key order).
+    pub(super) async fn apply_until_done(
+        &self,
+        message: &BorrowedMessage<'_>,
+        event: &Envelope,
+    ) -> Outcome {
+        let span = tracing::info_span!(
+            "inbox",
+            consumer = %self.name,
+            topic = message.topic(),
+            event_type = %event.event_type,
+            event_id = %event.id,
+            correlation_id = %event.correlation_id,
+        );
+        let _entered = span.enter();
+        let mut backoff = Backoff::new(self.first_retry, self.max_retry_delay);
+        let mut conflicts_in_a_row = 0;
+        let mut failing_since: Option<Instant> = None;
+        let outcome = loop {
+            let failure = match self.apply(message.topic(), event).await {
+                Ok(outcome) => break outcome,
+                Err(failure) => failure,
+            };
+            let started = *failing_since.get_or_insert_with(Instant::now);
+            let (delay, error) = match failure {
+                Failure::DeadLetter(error) => {
+                    self.dead_letter(message, &error).await;
+                    break Outcome::DeadLettered;
+                }
+                Failure::Conflict(error) if conflicts_in_a_row < IMMEDIATE_CONFLICT_RETRIES => {
+                    conflicts_in_a_row += 1;
+                    (Duration::ZERO, error)
+                }
+                Failure::Conflict(error) | Failure::Retry(error) => {
+                    conflicts_in_a_row = 0;
+                    (backoff.next_delay(), error)
+                }
+            };
+            tracing::warn!(%error, ?delay, "applying failed; retrying (never dead-lettered)");
+            metrics::counter!(
+                "inbox_retries_total",
+                "consumer" => self.name.clone(),
+                "topic" => message.topic().to_owned()
+            )
+            .increment(1);
+            self.report_retrying(message, &error, started);
+            tokio::time::sleep(delay).await;
+        };
+        if failing_since.is_some() {
+            self.stalls.clear(&self.stall_name);
+            self.stall_gauge("retrying").set(0.0);
+        }
+        outcome
+    }
+
+    /// Puts the retry on the stall board and the stalled time on the gauge.
+    fn report_retrying(&self, message: &BorrowedMessage<'_>, error: &str, since: Instant) {
+        let reason = format!(
+            "retrying {}[{}]@{}: {error}",
+            message.topic(),
+            message.partition(),
+            message.offset()
+        );
+        self.stalls.set(&self.stall_name, reason);
+        self.stall_gauge("retrying")
+            .set(since.elapsed().as_secs_f64());
+    }
+
+    /// Dedupe row + effect in one transaction.
+    async fn apply(&self, topic: &str, event: &Envelope) -> Result<Outcome, Failure> {
+        let Some(handler) = self.handlers.get(topic) else {
+            return Err(Failure::DeadLetter(format!("no handler for topic {topic}")));
+        };
+        // No connection (database down, pool exhausted) is a transient failure too.
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Failure::Retry(format!("no database connection: {e}")))?;
+        let consumer = self.name.as_str();
+        let result = conn
+            .transaction::<_, HandlerError, _>(async move |conn| {
+                let fresh = diesel::insert_into(processed_messages::table)
+                    .values((
+                        processed_messages::consumer.eq(consumer),
+                        processed_messages::event_id.eq(event.id),
+                        processed_messages::topic.eq(topic),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+                if fresh == 0 {
+                    return Ok(Outcome::Duplicate);
+                }
+                handler.handle(event, conn).await?;
+                Ok(Outcome::Processed)
+            })
+            .await;
+        result.map_err(|error| match error {
+            HandlerError::Permanent(e) => Failure::DeadLetter(format!("{e:#}")),
+            HandlerError::Transient(e) => Failure::Retry(format!("{e:#}")),
+            HandlerError::Conflict(e) => Failure::Conflict(format!("{e:#}")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_stays_there() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(500));
+        let delays: Vec<_> = (0..6).map(|_| backoff.next_delay().as_millis()).collect();
+        assert_eq!(delays, vec![100, 200, 400, 500, 500, 500]);
+    }
+}

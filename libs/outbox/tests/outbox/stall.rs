@@ -1,0 +1,182 @@
+//! A consumer whose group was left behind by a member that died without leaving it.
+//!
+//! The dead member is a real process (this test binary, re-run as
+//! [`group_member_until_killed`]) that joins the group, takes every partition and is
+//! SIGKILLed: it never sends LeaveGroup, as a crashed service never does. The inbox
+//! that replaces it must end up consuming, by itself, whatever the broker's group
+//! coordinator makes of the dead member.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use comanda_kit::stalls::Stalls;
+use comanda_outbox::{Envelope, Handler, HandlerError, Inbox};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{brokers, envelope, produce, producer, unique_topic, TestDb};
+
+const MEMBER_GROUP: &str = "COMANDA_TEST_MEMBER_GROUP";
+const MEMBER_TOPIC: &str = "COMANDA_TEST_MEMBER_TOPIC";
+
+/// Records one row in `effects` per event.
+struct Record(Arc<AtomicUsize>);
+
+#[async_trait]
+impl Handler for Record {
+    async fn handle(
+        &self,
+        event: &Envelope,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<(), HandlerError> {
+        AtomicUsize::fetch_add(&self.0, 1, Ordering::SeqCst);
+        diesel::sql_query(format!(
+            "INSERT INTO effects (event_id, note) VALUES ('{}', 'applied')",
+            event.id
+        ))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Not a test on its own: the process [`a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_itself`]
+/// starts and kills. It joins the group named in the environment, consumes one message
+/// (so it certainly holds the partitions), says `READY` and waits to be killed.
+#[tokio::test]
+#[ignore = "a helper process of the stall test, run by it"]
+async fn group_member_until_killed() {
+    let (Ok(group), Ok(topic)) = (std::env::var(MEMBER_GROUP), std::env::var(MEMBER_TOPIC))
+    else {
+        return;
+    };
+    let consumer: StreamConsumer = comanda_outbox::kafka::consumer_config(&brokers(), &group)
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[&topic]).expect("subscribes");
+    let message = consumer.recv().await.expect("the warm-up message");
+    consumer
+        .commit_message(&message, rdkafka::consumer::CommitMode::Sync)
+        .expect("commits");
+    println!("READY {}", message.offset());
+    loop {
+        // Keep polling (and so heartbeating) until the SIGKILL.
+        let _ = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await;
+    }
+}
+
+/// Starts [`group_member_until_killed`] in a child process and waits until it holds the group.
+fn start_member(group: &str, topic: &str) -> Child {
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "stall::group_member_until_killed",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(MEMBER_GROUP, group)
+        .env(MEMBER_TOPIC, topic)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("member process starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let ready = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("READY"))
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the member process did not take the group within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ready.join().expect("reader"), "the member process exited");
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_itself() {
+    let db = TestDb::new().await;
+    let topic = unique_topic("stall");
+    let group = format!("test-stall-{}", uuid::Uuid::new_v4().simple());
+    comanda_outbox::topics::ensure(&brokers(), &[&topic])
+        .await
+        .expect("topic");
+    let producer = producer();
+    let warm_up = envelope("warm-up", json!({}));
+    let bytes = serde_json::to_vec(&warm_up).expect("json");
+    produce(&producer, &topic, "warm-up", &bytes).await;
+    let mut member = start_member(&group, &topic);
+
+    // The member dies as a crashed service does: no LeaveGroup, no offset commit.
+    kill(Pid::from_raw(member.id() as i32), Signal::SIGKILL).expect("SIGKILL");
+    member.wait().expect("reaped");
+
+    let applied = Arc::new(AtomicUsize::new(0));
+    let stalls = Stalls::new();
+    let inbox = Inbox::builder(&group, &brokers())
+        .handle(&topic, Record(Arc::clone(&applied)))
+        .stalls(stalls.clone())
+        .stall_timeout(Duration::from_secs(5))
+        .build(db.pool.clone())
+        .await
+        .expect("inbox builds");
+    let token = CancellationToken::new();
+    let running = tokio::spawn({
+        let token = token.clone();
+        async move { inbox.run(token.cancelled_owned()).await }
+    });
+    // Events for every partition, so whichever partitions the inbox ends up with, it
+    // has work, and the group's lag stays until it is done.
+    let mut sent = Vec::new();
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        let event = envelope(key, json!({ "key": key }));
+        produce(
+            &producer,
+            &topic,
+            key,
+            &serde_json::to_vec(&event).expect("json"),
+        )
+        .await;
+        sent.push(event.id);
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let sql = "SELECT count(DISTINCT event_id) AS n FROM effects";
+    while db.count(sql).await < sent.len() as i64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the inbox applied {} of {} events within 120 s: the group stays stalled",
+            db.count(sql).await,
+            sent.len()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // The watchdog's next look sees the progress and takes the stall off the board.
+    let name = format!("inbox:{group}");
+    let cleared_by = tokio::time::Instant::now() + Duration::from_secs(15);
+    while stalls.is_stalled(&name) && tokio::time::Instant::now() < cleared_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    token.cancel();
+    running.await.expect("the inbox stops");
+    assert!(
+        !stalls.is_stalled(&name),
+        "the stall is cleared once the group makes progress: {:?}",
+        stalls.report()
+    );
+}
