@@ -1,5 +1,9 @@
 //! The dead-letter topic: where a message goes when it cannot be applied, so its
 //! partition can move on without losing it.
+//!
+//! Entries are read and replayed by [`crate::dead_letters`] (`cargo xtask dlq`), which
+//! relies on what is written here: the original key, value and headers unchanged, and
+//! only `dlq.*` headers added (a replay strips exactly those).
 
 use std::time::Duration;
 
