@@ -12,14 +12,18 @@
 //! - [`writer`]: [`append`], adding an event to the outbox in the caller's transaction.
 //! - [`relay`]: the relay engine — leadership per source, batches, acks, retention.
 //! - [`inbox`]: the idempotent consumer runtime and its dead-letter topic.
+//! - [`deadline`]: durable saga deadlines (scheduled in the step's transaction, fired
+//!   once by a `FOR UPDATE SKIP LOCKED` worker) and their worker.
 //! - [`dead_letters`]: reading the dead-letter topic and replaying its entries.
 //! - [`topics`]: the topic catalogue and idempotent topic creation.
 //! - [`kafka`]: client settings and header names shared by both sides.
-//! - [`schema`]: diesel schema of the `outbox` and `processed_messages` tables.
+//! - [`schema`]: diesel schema of the `outbox`, `processed_messages` and
+//!   `saga_deadlines` tables.
 //! - `migrations/`: the SQL creating those tables, embedded as [`MIGRATIONS`]; every
 //!   service runs it before its own migrations.
 
 pub mod dead_letters;
+pub mod deadline;
 pub mod envelope;
 pub mod inbox;
 pub mod kafka;

@@ -1,4 +1,4 @@
-//! Diesel schema of the outbox and inbox tables (see `migrations/`).
+//! Diesel schema of the outbox, inbox and saga deadline tables (see `migrations/`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -22,5 +22,19 @@ diesel::table! {
         event_id -> Uuid,
         topic -> Text,
         processed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    saga_deadlines (kind, aggregate_id) {
+        kind -> Text,
+        aggregate_id -> Uuid,
+        due_at -> Timestamptz,
+        attempts -> Int4,
+        data -> Nullable<Jsonb>,
+        failures -> Int4,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }

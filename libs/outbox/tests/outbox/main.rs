@@ -2,6 +2,7 @@
 //! Kafka-protocol broker (`DATABASE_ADMIN_URL`, `KAFKA_BROKERS`; `cargo xtask test`
 //! provides both).
 
+mod deadline;
 mod helpers;
 mod inbox;
 mod writer;
