@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use comanda_kit::settings::{default_env, HttpSettings, KafkaSettings};
 use comanda_outbox::relay::RelayConfig;
+use comanda_outbox::topics;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::dlq_watch::DlqWatch;
 
 /// Embedded defaults (see `config/default.toml`).
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -57,6 +60,13 @@ pub struct Tuning {
     /// Name of this instance (Postgres `application_name`); defaults to one with the pid.
     #[serde(default)]
     pub instance: Option<String>,
+    /// How often the DLQ gauges re-read the dead-letter topic, in ms.
+    #[serde(default = "default_dlq_watch_interval_ms")]
+    pub dlq_watch_interval_ms: u64,
+}
+
+fn default_dlq_watch_interval_ms() -> u64 {
+    5000
 }
 
 impl Settings {
@@ -69,6 +79,15 @@ impl Settings {
             );
         }
         Ok(settings)
+    }
+
+    /// What the DLQ watcher reads: the services' DLQ topic (same prefix as theirs).
+    pub fn dlq_watch(&self) -> DlqWatch {
+        DlqWatch {
+            brokers: self.kafka.brokers.clone(),
+            topic: self.kafka.topic(topics::DLQ),
+            every: Duration::from_millis(self.relay.dlq_watch_interval_ms.max(100)),
+        }
     }
 
     /// The engine configuration of each source.

@@ -9,12 +9,15 @@ use comanda_kit::settings::DatabaseSettings;
 use comanda_kit::workers::Workers;
 use comanda_outbox::relay::{self, RelayConfig};
 
+use crate::dlq_watch::{self, DlqWatch};
 use crate::settings::Settings;
 
-/// The relay process: an HTTP server for probes and metrics, and its sources.
+/// The relay process: an HTTP server for probes and metrics, its sources, and the
+/// DLQ watcher behind the `dlq_*` gauges.
 pub struct Application {
     server: Server,
     sources: Vec<RelayConfig>,
+    dlq: DlqWatch,
 }
 
 impl Application {
@@ -37,7 +40,12 @@ impl Application {
             sources = ?sources.iter().map(|s| &s.source).collect::<Vec<_>>(),
             "outbox relay starting"
         );
-        Ok(Self { server, sources })
+        let dlq = settings.dlq_watch();
+        Ok(Self {
+            server,
+            sources,
+            dlq,
+        })
     }
 
     /// The HTTP port bound.
@@ -53,6 +61,8 @@ impl Application {
             let name = format!("relay:{}", config.source);
             workers.spawn(name, move |token| relay::run(config, token));
         }
+        let dlq = self.dlq;
+        workers.spawn("dlq-watch", move |token| dlq_watch::run(dlq, token));
         self.server.run_until_stopped_with(shutdown, workers).await
     }
 }

@@ -33,6 +33,8 @@ pub enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         gateway: String,
     },
+    /// Read the dead-letter topic and replay its entries to their source topics.
+    Dlq(crate::dlq::Dlq),
     /// Run a benchmark against local Postgres and the broker.
     Bench {
         /// Which benchmark.
@@ -62,6 +64,7 @@ impl Command {
             Command::Up => crate::up::run(),
             Command::Down => crate::down::run(),
             Command::Demo { gateway } => crate::demo::run(&gateway),
+            Command::Dlq(dlq) => crate::dlq::run(dlq),
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),

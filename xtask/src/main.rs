@@ -1,4 +1,4 @@
-//! Developer commands for Comanda: `cargo xtask test | up | down | bench`.
+//! Developer commands for Comanda: `cargo xtask test | up | down | bench | dlq`.
 //!
 //! `cargo xtask test` is THE test command: CI runs exactly it (see `.ci/run`). It makes sure a
 //! local Postgres and a Kafka-protocol broker ([tansu]) are running, creates the topics, then
@@ -6,13 +6,16 @@
 //! locally without Docker; `cargo xtask down` stops them again.
 //!
 //! Everything external is reached by shelling out (`pg_isready`, `psql`, `tansu`, `cargo`,
-//! `kill`), so this crate stays small and quick to build.
+//! `kill`), except the dead-letter topic: `cargo xtask dlq` reads and replays it with
+//! `comanda_outbox::dead_letters`, the code the relay's DLQ gauges and the tests use, so
+//! this crate depends on `comanda-outbox` (and librdkafka, built for the workspace anyway).
 //!
 //! [tansu]: https://github.com/tansu-io/tansu
 //!
 //! # Layout
 //! - `cli`: the command line (clap derive) and dispatch to one module per command.
 //! - `test`, `up`, `down`, `bench`: one file per command.
+//! - `dlq`: `dlq list | replay`, the command line over `comanda_outbox::dead_letters`.
 //! - `postgres`: make sure a local Postgres answers; create databases.
 //! - `broker`: find (or install) and start the tansu broker; create topics.
 //! - `topics`: the list of Kafka topics the broker must have.
@@ -33,6 +36,7 @@ mod bench;
 mod broker;
 mod cli;
 mod demo;
+mod dlq;
 mod down;
 mod exec;
 mod http;

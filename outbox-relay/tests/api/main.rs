@@ -2,6 +2,7 @@
 //! Kafka-protocol broker: publishing, crashes, broker outages, leadership.
 
 mod crash;
+mod dlq;
 mod helpers;
 mod leadership;
 mod metrics;

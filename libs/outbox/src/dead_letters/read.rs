@@ -11,11 +11,13 @@ use rdkafka::message::Message;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
+use tokio_util::sync::CancellationToken;
 
 use super::{Ledger, Record};
 
-/// How long one broker request (metadata, watermarks) may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one broker request (metadata, watermarks) may take; also how long a
+/// stop may wait for the request in flight.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long reading up to the ends of all partitions may take.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -73,6 +75,12 @@ impl Reader {
     /// has now. A partition that got shorter (a broker restarted empty) means the
     /// topic was re-created: everything is read again from the start.
     pub fn catch_up(&mut self) -> anyhow::Result<()> {
+        self.catch_up_or_stop(&CancellationToken::new())
+    }
+
+    /// [`Reader::catch_up`], giving up soon after `stop` is cancelled (what was
+    /// read stays read; the next call goes on from there).
+    pub fn catch_up_or_stop(&mut self, stop: &CancellationToken) -> anyhow::Result<()> {
         let ends = self.ends()?;
         if ends
             .iter()
@@ -95,7 +103,7 @@ impl Reader {
             return Ok(());
         }
         self.consumer.assign(&behind).context("assigning the DLQ")?;
-        let result = self.read_until(&ends);
+        let result = self.read_until(&ends, stop);
         let _ = self.consumer.unassign();
         result
     }
@@ -111,8 +119,11 @@ impl Reader {
             .iter()
             .find(|t| t.name() == self.topic)
             .with_context(|| format!("the broker did not describe {}", self.topic))?;
-        if let Some(error) = topic.error() {
-            anyhow::bail!("topic {}: {}", self.topic, RDKafkaErrorCode::from(error));
+        match topic.error().map(RDKafkaErrorCode::from) {
+            None => {}
+            // Nothing was ever dead-lettered on this broker: an empty DLQ.
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => return Ok(BTreeMap::new()),
+            Some(code) => anyhow::bail!("topic {}: {code}", self.topic),
         }
         let mut ends = BTreeMap::new();
         for partition in topic.partitions() {
@@ -129,13 +140,18 @@ impl Reader {
     /// Polls until every partition was read up to `ends`. Offsets are dense
     /// (Comanda writes no transactions, so there are no control records), so
     /// "read up to the high watermark" is "saw offset high - 1".
-    fn read_until(&mut self, ends: &BTreeMap<i32, (i64, i64)>) -> anyhow::Result<()> {
+    fn read_until(
+        &mut self,
+        ends: &BTreeMap<i32, (i64, i64)>,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
         let done = |next: &BTreeMap<i32, i64>| {
             ends.iter()
                 .all(|(p, &(_, high))| next.get(p).is_some_and(|&n| n >= high))
         };
         let deadline = Instant::now() + CATCH_UP_TIMEOUT;
         while !done(&self.next) {
+            anyhow::ensure!(!stop.is_cancelled(), "stopped reading {}", self.topic);
             anyhow::ensure!(
                 Instant::now() < deadline,
                 "could not read {} to its end within {CATCH_UP_TIMEOUT:?}",
