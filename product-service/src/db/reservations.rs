@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{reservation_lines, reservations};
-use crate::domain::reservation::ReservedLine;
+use crate::domain::reservation::{ReservedLine, Shortfall};
 
 /// Stock is held for the order.
 pub const RESERVED: &str = "RESERVED";
@@ -39,20 +39,89 @@ pub async fn claim(
     Ok(inserted == 1)
 }
 
-/// Sets the status of `order_id`'s reservation.
-pub async fn set_status(
+/// Marks `order_id`'s reservation FAILED with the `shortfalls` it was answered with.
+pub async fn fail(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
-    status: &str,
+    shortfalls: &[Shortfall],
 ) -> QueryResult<()> {
+    let shortfalls = serde_json::to_value(shortfalls)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::update(reservations::table.find(order_id))
         .set((
-            reservations::status.eq(status),
+            reservations::status.eq(FAILED),
+            reservations::shortfalls.eq(shortfalls),
             reservations::updated_at.eq(chrono::Utc::now()),
         ))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// What was decided for an order before.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Stock is held: these lines, priced as they were answered.
+    Reserved(Vec<ReservedLine>),
+    /// Nothing is held: these lines fell short (empty if decided before they were kept).
+    Failed(Vec<Shortfall>),
+    /// Released after a cancel, or a cancel's tombstone: nobody waits for an answer.
+    Closed,
+}
+
+/// The decision on order `order_id`'s reservation, read under its row lock so it
+/// cannot change until the transaction ends; `None` when there is no row.
+pub async fn decision(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+) -> QueryResult<Option<Decision>> {
+    let row: Option<(String, Option<serde_json::Value>)> = reservations::table
+        .find(order_id)
+        .for_update()
+        .select((reservations::status, reservations::shortfalls))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((status, shortfalls)) = row else {
+        return Ok(None);
+    };
+    let decision = match status.as_str() {
+        RESERVED => {
+            let lines = reservation_lines::table
+                .filter(reservation_lines::order_id.eq(order_id))
+                .order(reservation_lines::product_id)
+                .select((
+                    reservation_lines::product_id,
+                    reservation_lines::quantity,
+                    reservation_lines::unit_price_cents,
+                    reservation_lines::name,
+                ))
+                .load::<(Uuid, i32, i64, String)>(conn)
+                .await?;
+            Decision::Reserved(
+                lines
+                    .into_iter()
+                    .map(
+                        |(product_id, quantity, unit_price_cents, name)| ReservedLine {
+                            product_id,
+                            quantity,
+                            unit_price_cents,
+                            name,
+                        },
+                    )
+                    .collect(),
+            )
+        }
+        FAILED => {
+            let shortfalls = shortfalls
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Decision::Failed(shortfalls.unwrap_or_default())
+        }
+        _ => Decision::Closed,
+    };
+    Ok(Some(decision))
 }
 
 /// Records the lines a reservation holds.

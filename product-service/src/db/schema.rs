@@ -34,6 +34,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        shortfalls -> Nullable<Jsonb>,
     }
 }
 

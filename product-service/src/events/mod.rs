@@ -9,6 +9,12 @@
 //! cancel can arrive first. It then leaves a `CANCELLED` tombstone reservation, and the
 //! later pending event reserves nothing and emits nothing: the order is already
 //! cancelled, so there is nobody to answer.
+//!
+//! # A request sent again
+//! order-service sends `order.created.pending` again (a new event id) when no answer
+//! reached it in time. The reservation row makes it a duplicate whatever its id: the
+//! earlier decision is answered again (reserved lines or shortfalls), nothing is
+//! reserved twice, and a released or cancelled order gets no answer.
 
 pub mod payloads;
 pub mod release;

@@ -1,4 +1,9 @@
 //! `order.created.pending` → reserve every line or none, and say which.
+//!
+//! A request for an order that was decided before (order-service sends it again when
+//! the answer did not reach it in time, under a new event id) reserves nothing more:
+//! it is answered with the earlier decision, the held lines or the shortfalls. A
+//! request for an order already released or cancelled gets no answer: nobody waits.
 
 use async_trait::async_trait;
 use comanda_outbox::{append, inbox::decode, topics, Envelope, Handler, HandlerError};
@@ -7,8 +12,9 @@ use uuid::Uuid;
 
 use super::payloads::{OrderCreatedPending, StockFailed, StockReserved};
 use super::SOURCE;
-use crate::db::{products, reservations};
-use crate::domain::reservation::plan;
+use crate::db::products;
+use crate::db::reservations::{self, Decision};
+use crate::domain::reservation::{plan, ReservedLine, Shortfall};
 
 /// Reserves stock for new orders.
 pub struct ReserveStock {
@@ -32,39 +38,88 @@ impl Handler for ReserveStock {
             ));
         }
         // A row already there is a tombstone (cancelled first) or an earlier decision
-        // for this order (a re-sent event with a new id): either way, nothing to do.
+        // for this order (a re-sent request with a new id): never reserve again.
         if !reservations::claim(conn, order.order_id, reservations::RESERVED).await? {
-            tracing::info!(order_id = %order.order_id, "order already decided or cancelled");
-            return Ok(());
+            return self.answer_again(conn, order.order_id, event).await;
         }
         let mut ids: Vec<Uuid> = order.lines.iter().map(|l| l.product_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let on_hand = products::lock_on_hand(conn, &ids).await?;
-        let (topic, event_type, data) = match plan(&order.lines, &on_hand) {
+        match plan(&order.lines, &on_hand) {
             Ok(lines) => {
                 for line in &lines {
                     products::move_stock(conn, line.product_id, -line.quantity).await?;
                 }
                 reservations::insert_lines(conn, order.order_id, &lines).await?;
-                let data = StockReserved {
-                    order_id: order.order_id,
-                    lines,
-                };
-                (&self.reserved_topic, topics::STOCK_RESERVED, json(&data)?)
+                self.reserved(conn, order.order_id, lines, event).await
             }
             Err(shortfalls) => {
-                reservations::set_status(conn, order.order_id, reservations::FAILED).await?;
-                let data = StockFailed {
-                    order_id: order.order_id,
-                    shortfalls,
-                };
-                (&self.failed_topic, topics::STOCK_FAILED, json(&data)?)
+                reservations::fail(conn, order.order_id, &shortfalls).await?;
+                self.failed(conn, order.order_id, shortfalls, event).await
             }
-        };
-        let reply =
-            Envelope::new(event_type, 1, SOURCE, order.order_id.to_string(), data).caused_by(event);
-        append(conn, topic, &reply).await?;
+        }
+    }
+}
+
+impl ReserveStock {
+    /// Answers a repeated request with the decision taken the first time.
+    async fn answer_again(
+        &self,
+        conn: &mut AsyncPgConnection,
+        order_id: Uuid,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        match reservations::decision(conn, order_id).await? {
+            Some(Decision::Reserved(lines)) => {
+                tracing::info!(%order_id, "repeated stock request: reserved again answered");
+                self.reserved(conn, order_id, lines, event).await
+            }
+            Some(Decision::Failed(shortfalls)) => {
+                tracing::info!(%order_id, "repeated stock request: failed again answered");
+                self.failed(conn, order_id, shortfalls, event).await
+            }
+            Some(Decision::Closed) | None => {
+                tracing::info!(%order_id, "stock request for a released or cancelled order");
+                Ok(())
+            }
+        }
+    }
+
+    async fn reserved(
+        &self,
+        conn: &mut AsyncPgConnection,
+        order_id: Uuid,
+        lines: Vec<ReservedLine>,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let data = json(&StockReserved { order_id, lines })?;
+        let reply = Envelope::new(
+            topics::STOCK_RESERVED,
+            1,
+            SOURCE,
+            order_id.to_string(),
+            data,
+        )
+        .caused_by(event);
+        append(conn, &self.reserved_topic, &reply).await?;
+        Ok(())
+    }
+
+    async fn failed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        order_id: Uuid,
+        shortfalls: Vec<Shortfall>,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let data = json(&StockFailed {
+            order_id,
+            shortfalls,
+        })?;
+        let reply = Envelope::new(topics::STOCK_FAILED, 1, SOURCE, order_id.to_string(), data)
+            .caused_by(event);
+        append(conn, &self.failed_topic, &reply).await?;
         Ok(())
     }
 }

@@ -172,3 +172,115 @@ async fn a_cancel_before_its_order_leaves_a_tombstone_so_the_order_is_never_rese
         .await;
     assert_eq!(replies, 0, "a cancelled order gets no stock reply");
 }
+
+/// The data of every reply of `event_type` for `order_id` in the outbox, oldest first.
+async fn replies(app: &App, event_type: &str, order_id: Uuid) -> Vec<Value> {
+    app.db()
+        .await
+        .query(
+            "SELECT payload FROM outbox WHERE event_type = $1 AND kafka_key = $2 ORDER BY id",
+            &[&event_type, &order_id.to_string()],
+        )
+        .await
+        .expect("replies")
+        .iter()
+        .map(|row| row.get::<_, Value>(0)["data"].clone())
+        .collect()
+}
+
+/// Waits until `n` messages were processed by the inbox.
+async fn processed(app: &App, n: i64) {
+    eventually(WITHIN, &format!("{n} messages are processed"), || async {
+        app.count("SELECT count(*) FROM processed_messages", &[])
+            .await
+            == n
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_sent_again_for_a_reserved_order_is_answered_reserved_again_and_reserves_nothing_more(
+) {
+    let app = spawn_app().await;
+    let a = id_of(&app.create(product("A", 3)).await);
+    let order = Uuid::now_v7();
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    let first = reply(&app, topics::STOCK_RESERVED, order).await;
+    // order-service sends the request again (a new event id) when the answer is lost.
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    processed(&app, 2).await;
+
+    let answers = replies(&app, topics::STOCK_RESERVED, order).await;
+    assert_eq!(answers.len(), 2, "answered again: {answers:?}");
+    assert_eq!(answers[1], first, "the same lines, prices and names");
+    assert_eq!(app.stock(a).await, 1, "reserved once");
+    let held = app
+        .count(
+            "SELECT coalesce(sum(quantity), 0)::bigint FROM reservation_lines WHERE order_id = $1",
+            &[&order],
+        )
+        .await;
+    assert_eq!(held, 2);
+    assert_eq!(app.reservation(order).await.as_deref(), Some("RESERVED"));
+}
+
+#[tokio::test]
+async fn a_request_sent_again_for_a_failed_order_is_answered_with_the_same_shortfalls_even_once_stock_arrived(
+) {
+    let app = spawn_app().await;
+    let a = id_of(&app.create(product("A", 1)).await);
+    let order = Uuid::now_v7();
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    let first = reply(&app, topics::STOCK_FAILED, order).await;
+    app.db()
+        .await
+        .execute("UPDATE products SET stock = 10 WHERE id = $1", &[&a])
+        .await
+        .expect("restock");
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    processed(&app, 2).await;
+
+    let answers = replies(&app, topics::STOCK_FAILED, order).await;
+    assert_eq!(answers.len(), 2, "answered again: {answers:?}");
+    assert_eq!(answers[1], first);
+    assert_eq!(
+        first["shortfalls"],
+        json!([{"product_id": a, "requested": 2, "available": 1}])
+    );
+    assert_eq!(
+        app.stock(a).await,
+        10,
+        "the order was decided: nothing reserved"
+    );
+    assert!(replies(&app, topics::STOCK_RESERVED, order)
+        .await
+        .is_empty());
+    assert_eq!(app.reservation(order).await.as_deref(), Some("FAILED"));
+}
+
+#[tokio::test]
+async fn a_request_sent_again_after_its_order_was_cancelled_and_released_reserves_nothing_and_gets_no_answer(
+) {
+    let app = spawn_app().await;
+    let a = id_of(&app.create(product("A", 3)).await);
+    let order = Uuid::now_v7();
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    reply(&app, topics::STOCK_RESERVED, order).await;
+    // order-service gave the order up (timeout) and published order.cancelled...
+    app.send(topics::ORDER_CANCELLED, &cancelled(order)).await;
+    reply(&app, topics::STOCK_RELEASED, order).await;
+    // ...and a request it had sent again arrives late.
+    app.send(topics::ORDER_CREATED_PENDING, &pending(order, &[(a, 2)]))
+        .await;
+    processed(&app, 3).await;
+
+    assert_eq!(app.stock(a).await, 3);
+    assert_eq!(app.reservation(order).await.as_deref(), Some("RELEASED"));
+    assert_eq!(replies(&app, topics::STOCK_RESERVED, order).await.len(), 1);
+    assert!(replies(&app, topics::STOCK_FAILED, order).await.is_empty());
+}
