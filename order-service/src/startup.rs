@@ -8,10 +8,12 @@ use comanda_kit::auth::JwtVerifier;
 use comanda_kit::http::Server;
 use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
+use comanda_outbox::deadline::DeadlineWorker;
 use comanda_outbox::{topics, Inbox};
 
 use crate::events::stock_failed::RejectOrder;
 use crate::events::stock_released::RecordRelease;
+use crate::events::stock_request::{self, StockRequestDeadline};
 use crate::events::stock_reserved::ConfirmOrder;
 use crate::events::GROUP;
 use crate::routes::{self, orders::OrderTopics};
@@ -50,9 +52,25 @@ impl Application {
             created_pending: kafka.topic(topics::ORDER_CREATED_PENDING),
             cancelled: kafka.topic(topics::ORDER_CANCELLED),
         });
+        let deadlines = DeadlineWorker::builder(pool.clone())
+            .handle(
+                stock_request::DEADLINE,
+                StockRequestDeadline {
+                    topics: order_topics.get_ref().clone(),
+                    saga: settings.saga.clone(),
+                },
+            )
+            .poll_interval(settings.saga.poll_interval())
+            .stalls(stalls.clone())
+            .build();
+        workers.spawn("deadlines", move |token| async move {
+            deadlines.run(token.cancelled_owned()).await;
+        });
+        let saga = web::Data::new(settings.saga.clone());
         let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
-                .app_data(order_topics.clone());
+                .app_data(order_topics.clone())
+                .app_data(saga.clone());
             routes::configure(cfg);
         })?;
         Ok(Self { server, workers })

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::schema::{order_lines, orders};
 use crate::domain::new_order::NewOrder;
-use crate::domain::status::OrderStatus;
+use crate::domain::status::{OrderStatus, RejectionReason};
 
 /// An order with its lines: the aggregate, and its JSON in responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -26,9 +26,13 @@ pub struct Order {
     pub lines: Vec<Line>,
     /// Sum of the lines at their reserved prices (CONFIRMED and later).
     pub total_cents: Option<i64>,
-    /// The lines that could not be reserved (REJECTED).
+    /// The lines that could not be reserved (REJECTED for `insufficient_stock`).
     #[schema(value_type = Option<Object>)]
     pub shortfalls: Option<serde_json::Value>,
+    /// Why it was REJECTED: `insufficient_stock`, or `timeout` when no stock reply
+    /// came after every attempt.
+    #[serde(default)]
+    pub rejection_reason: Option<RejectionReason>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
@@ -64,6 +68,7 @@ struct OrderRow {
     shortfalls: Option<serde_json::Value>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    rejection_reason: Option<String>,
 }
 
 impl OrderRow {
@@ -72,6 +77,11 @@ impl OrderRow {
             .status
             .parse()
             .map_err(|e: String| DieselError::DeserializationError(e.into()))?;
+        let rejection_reason = self
+            .rejection_reason
+            .map(|r| r.parse())
+            .transpose()
+            .map_err(|e: String| DieselError::DeserializationError(e.into()))?;
         Ok(Order {
             id: self.id,
             user_id: self.user_id,
@@ -79,6 +89,7 @@ impl OrderRow {
             lines,
             total_cents: self.total_cents,
             shortfalls: self.shortfalls,
+            rejection_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -110,6 +121,7 @@ impl Order {
                 .collect(),
             total_cents: None,
             shortfalls: None,
+            rejection_reason: None,
             created_at: now,
             updated_at: now,
         }
@@ -255,17 +267,33 @@ pub async fn price_line(
     Ok(())
 }
 
-/// Records the total (CONFIRMED) or the shortfalls (REJECTED) of order `id`.
-pub async fn set_outcome(
+/// Records the total of a CONFIRMED order `id`.
+pub async fn set_total(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    total_cents: Option<i64>,
+    total_cents: i64,
+) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set(orders::total_cents.eq(total_cents))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves order `id` to REJECTED for `reason`, with the `shortfalls` that caused it
+/// (if any), in one statement: a REJECTED order always has its reason.
+pub async fn reject(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    reason: RejectionReason,
     shortfalls: Option<&serde_json::Value>,
 ) -> QueryResult<()> {
     diesel::update(orders::table.find(id))
         .set((
-            orders::total_cents.eq(total_cents),
+            orders::status.eq(OrderStatus::Rejected.as_str()),
+            orders::rejection_reason.eq(reason.as_str()),
             orders::shortfalls.eq(shortfalls),
+            orders::updated_at.eq(Utc::now()),
         ))
         .execute(conn)
         .await?;

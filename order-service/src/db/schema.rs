@@ -46,6 +46,7 @@ diesel::table! {
         shortfalls -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        rejection_reason -> Nullable<Text>,
     }
 }
 

@@ -63,3 +63,20 @@ pub async fn of_order(
         .load(conn)
         .await
 }
+
+/// The first event of `event_type` on order `order_id`'s timeline, if any.
+pub async fn first_of_type(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    event_type: &str,
+) -> QueryResult<Option<TimelineEntry>> {
+    use diesel::OptionalExtension;
+    order_events::table
+        .filter(order_events::order_id.eq(order_id))
+        .filter(order_events::event_type.eq(event_type))
+        .order(order_events::id)
+        .select(TimelineEntry::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

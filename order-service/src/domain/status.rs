@@ -60,6 +60,40 @@ pub enum OrderEvent {
     StockFailed,
     /// The owner or an admin asked to cancel.
     CancelRequested,
+    /// The stock request went unanswered through every attempt (the saga deadline).
+    StockRequestTimedOut,
+}
+
+/// Why an order was REJECTED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionReason {
+    /// product-service could not hold every line (see the shortfalls).
+    InsufficientStock,
+    /// No stock reply came after `saga.max_attempts` requests.
+    Timeout,
+}
+
+impl RejectionReason {
+    /// The reason as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InsufficientStock => "insufficient_stock",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+impl FromStr for RejectionReason {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "insufficient_stock" => Ok(Self::InsufficientStock),
+            "timeout" => Ok(Self::Timeout),
+            other => Err(format!("unknown rejection reason {other:?}")),
+        }
+    }
 }
 
 /// The outcome of an allowed event.
@@ -85,20 +119,26 @@ pub struct InvalidTransition {
 ///
 /// A stock reply to a CANCELLED order changes nothing here: order-service has already
 /// published `order.cancelled`, and product-service releases (or never makes) the
-/// reservation when it sees it, whichever of the two events it gets first.
+/// reservation when it sees it, whichever of the two events it gets first. The same
+/// holds for a REJECTED order: one that timed out published `order.cancelled` too, so
+/// a reservation that arrives late is released by it.
+///
+/// A timeout only decides a PENDING order; once the reply has been applied (or the
+/// order cancelled) the deadline has nothing left to do.
 pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Next, InvalidTransition> {
     use OrderEvent::*;
     use OrderStatus::*;
     match (from, event) {
         (Pending, StockReserved) => Ok(Next::Move(Confirmed)),
-        (Pending, StockFailed) => Ok(Next::Move(Rejected)),
+        (Pending, StockFailed | StockRequestTimedOut) => Ok(Next::Move(Rejected)),
         (Pending | Confirmed, CancelRequested) => Ok(Next::Move(Cancelled)),
         (Cancelled, StockReserved | StockFailed)
         | (Confirmed, StockReserved)
-        | (Rejected, StockFailed) => Ok(Next::Stay),
-        (Confirmed, StockFailed)
-        | (Rejected, StockReserved)
-        | (Rejected | Cancelled, CancelRequested) => Err(InvalidTransition { from, event }),
+        | (Rejected, StockFailed | StockReserved)
+        | (Confirmed | Rejected | Cancelled, StockRequestTimedOut) => Ok(Next::Stay),
+        (Confirmed, StockFailed) | (Rejected | Cancelled, CancelRequested) => {
+            Err(InvalidTransition { from, event })
+        }
     }
 }
 
@@ -148,7 +188,34 @@ mod tests {
         assert_eq!(transition(Confirmed, StockReserved), Ok(Next::Stay));
         assert_eq!(transition(Rejected, StockFailed), Ok(Next::Stay));
         assert!(transition(Confirmed, StockFailed).is_err());
-        assert!(transition(Rejected, StockReserved).is_err());
+    }
+
+    #[test]
+    fn a_pending_order_whose_stock_request_timed_out_is_rejected() {
+        assert_eq!(
+            transition(Pending, StockRequestTimedOut),
+            Ok(Next::Move(Rejected))
+        );
+    }
+
+    #[test]
+    fn a_timeout_after_the_order_was_decided_changes_nothing() {
+        for from in [Confirmed, Rejected, Cancelled] {
+            assert_eq!(transition(from, StockRequestTimedOut), Ok(Next::Stay));
+        }
+    }
+
+    #[test]
+    fn a_reservation_arriving_after_a_timeout_rejected_the_order_changes_nothing() {
+        // The timeout published order.cancelled, which releases that reservation.
+        assert_eq!(transition(Rejected, StockReserved), Ok(Next::Stay));
+    }
+
+    #[test]
+    fn rejection_reasons_round_trip_through_their_names() {
+        for reason in [RejectionReason::InsufficientStock, RejectionReason::Timeout] {
+            assert_eq!(reason.as_str().parse::<RejectionReason>(), Ok(reason));
+        }
     }
 
     #[test]

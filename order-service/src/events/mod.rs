@@ -4,6 +4,8 @@
 //! - [`stock_reserved`]: `inventory.stock.reserved` → CONFIRMED, priced.
 //! - [`stock_failed`]: `inventory.stock.failed` → REJECTED, with the shortfalls.
 //! - [`stock_released`]: `inventory.stock.released` → the timeline only.
+//! - [`stock_request`]: the stock request (`order.created.pending`) and its saga
+//!   deadline: sent again while unanswered, then REJECTED `timeout`.
 //!
 //! Every event of an order, published or consumed, is also written to its timeline
 //! (`order_events`) in the same transaction.
@@ -11,9 +13,10 @@
 pub mod payloads;
 pub mod stock_failed;
 pub mod stock_released;
+pub mod stock_request;
 pub mod stock_reserved;
 
-use comanda_outbox::{append, Envelope, HandlerError};
+use comanda_outbox::{append, deadline, Envelope, HandlerError};
 use diesel::OptionalExtension;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -38,7 +41,8 @@ pub async fn publish(
     timeline::record(conn, order_id, event).await
 }
 
-/// Locks the order a stock reply is about and records the reply on its timeline.
+/// Locks the order a stock reply is about, records the reply on its timeline and
+/// clears the stock request's deadline: an answer, whatever it says, ends the wait.
 ///
 /// A reply for an order this service never stored cannot be applied: it is
 /// dead-lettered for a human to look at.
@@ -52,5 +56,6 @@ pub(crate) async fn receive(
         .optional()?
         .ok_or_else(|| HandlerError::permanent(format!("unknown order {order_id}")))?;
     timeline::record(conn, order_id, event).await?;
+    deadline::clear(conn, stock_request::DEADLINE, order_id).await?;
     Ok(order)
 }

@@ -6,7 +6,7 @@ use diesel_async::AsyncPgConnection;
 
 use super::payloads::StockFailed;
 use crate::db::orders;
-use crate::domain::status::{transition, Next, OrderEvent};
+use crate::domain::status::{transition, Next, OrderEvent, RejectionReason};
 
 /// Rejects orders whose stock could not be held.
 pub struct RejectOrder;
@@ -22,12 +22,12 @@ impl Handler for RejectOrder {
         let order = super::receive(conn, failed.order_id, event).await?;
         let next =
             transition(order.status, OrderEvent::StockFailed).map_err(HandlerError::permanent)?;
-        let Next::Move(status) = next else {
+        let Next::Move(_rejected) = next else {
             tracing::info!(order_id = %order.id, status = %order.status, "stock reply ignored");
             return Ok(());
         };
-        orders::set_outcome(conn, order.id, None, Some(&failed.shortfalls)).await?;
-        orders::set_status(conn, order.id, status).await?;
+        let reason = RejectionReason::InsufficientStock;
+        orders::reject(conn, order.id, reason, Some(&failed.shortfalls)).await?;
         Ok(())
     }
 }

@@ -47,7 +47,7 @@ impl Handler for ConfirmOrder {
                 .and_then(|cost| total.checked_add(cost))
                 .ok_or_else(|| HandlerError::permanent("the total overflows"))?;
         }
-        orders::set_outcome(conn, order.id, Some(total), None).await?;
+        orders::set_total(conn, order.id, total).await?;
         orders::set_status(conn, order.id, status).await?;
         Ok(())
     }

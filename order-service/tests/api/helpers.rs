@@ -6,6 +6,7 @@ use std::time::Duration;
 use comanda_kit::auth::{JwtSigner, Role, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_PRIVATE_KEY_PEM};
 use comanda_kit::testing::TestApp;
 use comanda_kit::workers::CancellationToken;
+use comanda_outbox::deadline::SagaSettings;
 use comanda_testkit::{eventually, TestEnv};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use reqwest::Method;
@@ -107,9 +108,16 @@ pub fn id_of(value: &Value) -> Uuid {
 impl Saga {
     /// Both services running, with relays.
     pub async fn start() -> Self {
+        Self::start_with(SagaSettings::default()).await
+    }
+
+    /// Both services running, with relays; order-service waits for stock replies as
+    /// `saga` says.
+    pub async fn start_with(saga: SagaSettings) -> Self {
         let mut env = TestEnv::new().await;
-        let order_settings =
+        let mut order_settings =
             order_service::settings::Settings::with_dev_auth(env.service_settings("order").await);
+        order_settings.saga = saga;
         let product_settings = product_service::settings::Settings::with_dev_auth(
             env.service_settings("product").await,
         );

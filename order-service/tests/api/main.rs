@@ -2,6 +2,7 @@
 //! product-service on fresh databases, its own topic prefix and in-process relays.
 
 mod cancel;
+mod deadlines;
 mod health;
 mod helpers;
 mod idempotency;

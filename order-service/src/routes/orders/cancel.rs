@@ -6,7 +6,7 @@ use comanda_kit::auth::AuthUser;
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
-use comanda_outbox::{topics, Envelope};
+use comanda_outbox::{deadline, topics, Envelope};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use super::{visible, OrderTopics};
 use crate::db::orders::{self, Order};
 use crate::domain::status::{transition, Next, OrderEvent};
 use crate::events::payloads::OrderCancelled;
-use crate::events::{publish, SOURCE};
+use crate::events::{publish, stock_request, SOURCE};
 
 /// `POST /api/v1/orders/{id}/cancel` (owner or admin): 200 with the cancelled order;
 /// 409 `invalid_transition` naming the current status when it cannot be cancelled.
@@ -76,6 +76,8 @@ pub async fn cancel(
             )
             .correlated(correlation.0);
             publish(conn, &topics.cancelled, order.id, &event).await?;
+            // A cancelled order waits for no stock reply.
+            deadline::clear(conn, stock_request::DEADLINE, order.id).await?;
             Ok(order.id)
         })
         .await?;

@@ -1,5 +1,6 @@
-//! `POST /api/v1/orders`: store the order PENDING and ask for its stock, in one
-//! transaction; answer 202 at once (no synchronous call to product-service).
+//! `POST /api/v1/orders`: store the order PENDING, ask for its stock and set the
+//! request's deadline, in one transaction; answer 202 at once (no synchronous call to
+//! product-service).
 //!
 //! With an `Idempotency-Key`, the same key and body answer the first response again and
 //! create nothing; the same key with another body is a 422 `idempotency_key_reused`.
@@ -10,7 +11,7 @@ use comanda_kit::auth::AuthUser;
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
-use comanda_outbox::{topics, Envelope};
+use comanda_outbox::deadline::{self, SagaSettings};
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
 
@@ -19,8 +20,8 @@ use crate::db::idempotency::{self, Stored};
 use crate::db::orders::{self, Order};
 use crate::domain::idempotency::{request_hash, IdempotencyKey, HEADER};
 use crate::domain::new_order::{NewOrder, NewOrderBody};
-use crate::events::payloads::OrderCreatedPending;
-use crate::events::{publish, SOURCE};
+use crate::events::publish;
+use crate::events::stock_request;
 
 /// Why the creating transaction stopped.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,7 @@ pub async fn create(
     correlation: CorrelationId,
     pool: web::Data<Pool>,
     topics: web::Data<OrderTopics>,
+    saga: web::Data<SagaSettings>,
     body: web::Json<NewOrderBody>,
 ) -> Result<HttpResponse, Problem> {
     let request = NewOrder::parse(body.into_inner())?;
@@ -71,19 +73,7 @@ pub async fn create(
         response_status: StatusCode::ACCEPTED.as_u16() as i16,
         response_body: serde_json::to_value(&order).map_err(Problem::internal)?,
     };
-    let event = Envelope::new(
-        topics::ORDER_CREATED_PENDING,
-        1,
-        SOURCE,
-        order.id.to_string(),
-        serde_json::to_value(OrderCreatedPending {
-            order_id: order.id,
-            user_id: user.id,
-            lines: request.lines().to_vec(),
-        })
-        .map_err(Problem::internal)?,
-    )
-    .correlated(correlation.0);
+    let event = stock_request::request(&order, correlation.0).map_err(Problem::internal)?;
     let mut conn = pool.get().await?;
     let created = conn
         .transaction::<_, CreateError, _>(async |conn| {
@@ -94,6 +84,8 @@ pub async fn create(
             }
             orders::insert(conn, &order).await?;
             publish(conn, &topics.created_pending, order.id, &event).await?;
+            let due_at = saga.next_deadline();
+            deadline::schedule(conn, stock_request::DEADLINE, order.id, due_at).await?;
             Ok(())
         })
         .await;
