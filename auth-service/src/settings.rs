@@ -1,10 +1,12 @@
 //! auth-service settings: the kit's service settings plus `[auth]` (keys, token
-//! lifetimes) and `[admin]` (the account bootstrapped at start-up).
+//! lifetimes), `[admin]` (the account bootstrapped at start-up) and `[saga]` (how long
+//! a registration waits for user-service).
 
 use std::time::Duration;
 
 use comanda_kit::auth::{self, AuthSettings, JwtSigner, JwtVerifier};
 use comanda_kit::settings::ServiceSettings;
+use comanda_outbox::deadline::SagaSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -17,6 +19,8 @@ pub struct Settings {
     pub auth: TokenSettings,
     /// The administrator account.
     pub admin: AdminSettings,
+    /// Profile-request timeout, attempts, and the deadline worker's poll interval.
+    pub saga: SagaSettings,
 }
 
 /// `[auth]`: the Ed25519 key pair and token lifetimes.
@@ -131,6 +135,7 @@ impl Settings {
                 email: "admin@comanda.local".to_owned(),
                 password: SecretString::from(DEV_ADMIN_PASSWORD),
             },
+            saga: SagaSettings::default(),
         }
     }
 }
@@ -162,6 +167,8 @@ struct Sections {
     #[serde(default)]
     auth: TokenSettings,
     admin: AdminSettings,
+    #[serde(default)]
+    saga: SagaSettings,
 }
 
 /// Compiled-in defaults, enough for a local run.
@@ -174,6 +181,7 @@ pub fn load() -> anyhow::Result<Settings> {
         service: comanda_kit::settings::load(DEFAULTS)?,
         auth: sections.auth,
         admin: sections.admin,
+        saga: sections.saga,
     })
 }
 

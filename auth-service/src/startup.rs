@@ -8,9 +8,11 @@ use actix_web::web;
 use comanda_kit::http::Server;
 use comanda_kit::stalls::Stalls;
 use comanda_kit::workers::Workers;
+use comanda_outbox::deadline::DeadlineWorker;
 use comanda_outbox::{topics, Inbox};
 
 use crate::bootstrap;
+use crate::events::profile_request::{self, ProfileRequestDeadline};
 use crate::events::registration_result::ApplyRegistrationResult;
 use crate::events::GROUP;
 use crate::routes::{self, jwks::Jwks, register::RegistrationTopic};
@@ -56,11 +58,27 @@ impl Application {
         });
         let verifier = web::Data::new(verifier);
         let topic = web::Data::new(RegistrationTopic(kafka.topic(topics::CREATING_USER)));
+        let deadlines = DeadlineWorker::builder(pool.clone())
+            .handle(
+                profile_request::DEADLINE,
+                ProfileRequestDeadline {
+                    topic: topic.0.clone(),
+                    saga: settings.saga.clone(),
+                },
+            )
+            .poll_interval(settings.saga.poll_interval())
+            .stalls(stalls.clone())
+            .build();
+        workers.spawn("deadlines", move |token| async move {
+            deadlines.run(token.cancelled_owned()).await;
+        });
+        let saga = web::Data::new(settings.saga.clone());
         let jwks = web::Data::new(jwks);
         let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(issuer.clone())
                 .app_data(topic.clone())
+                .app_data(saga.clone())
                 .app_data(jwks.clone());
             routes::configure(cfg);
         })?;

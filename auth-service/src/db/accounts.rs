@@ -62,10 +62,11 @@ pub async fn insert_if_missing(
     conn: &mut AsyncPgConnection,
     account: &NewAccount<'_>,
 ) -> QueryResult<bool> {
+    // No conflict target: the email's unique index is partial (REJECTED accounts
+    // free their email), and any conflict means "taken" here.
     let inserted = diesel::insert_into(accounts::table)
         .values(account)
-        .on_conflict(accounts::email)
-        .do_nothing()
+        .on_conflict_do_nothing()
         .execute(conn)
         .await?;
     Ok(inserted == 1)
@@ -81,13 +82,26 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// The account with `email` (normalised), if any.
+/// The PENDING or ACTIVE account with `email` (normalised), if any: a REJECTED
+/// registration gave its email up.
 pub async fn find_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> QueryResult<Option<Account>> {
     accounts::table
         .filter(accounts::email.eq(email))
+        .filter(accounts::status.ne(Status::Rejected.as_str()))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The account `id`, locked until the transaction ends, if any.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Account>> {
+    accounts::table
+        .find(id)
+        .for_update()
         .select(Account::as_select())
         .first(conn)
         .await

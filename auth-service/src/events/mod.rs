@@ -4,8 +4,11 @@
 //!   `creating.user.response` (consumed).
 //! - [`registration_result`]: `creating.user.response` → the account becomes ACTIVE
 //!   or REJECTED, once.
+//! - [`profile_request`]: the saga deadline of a registration: `creating.user` sent
+//!   again while unanswered, then REJECTED `timeout` and `creating.user.cancelled`.
 
 pub mod payloads;
+pub mod profile_request;
 pub mod registration_result;
 
 /// `source` of every event auth-service writes.

@@ -21,6 +21,14 @@ pub struct CreatingUser {
     pub phone: Option<String>,
 }
 
+/// `creating.user.cancelled` v1 (on the `creating.user` topic): the registration was
+/// given up (nobody answered in time); drop the profile a late request made for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatingUserCancelled {
+    /// The account given up.
+    pub account_id: Uuid,
+}
+
 /// `creating.user.response` v1: user-service's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatingUserResponse {

@@ -1,10 +1,11 @@
 //! `creating.user.response` → settle the PENDING account.
 
 use async_trait::async_trait;
-use comanda_outbox::{inbox::decode, Envelope, Handler, HandlerError};
+use comanda_outbox::{deadline, inbox::decode, Envelope, Handler, HandlerError};
 use diesel_async::AsyncPgConnection;
 
 use super::payloads::CreatingUserResponse;
+use super::profile_request;
 use crate::db::accounts;
 use crate::domain::account::decide;
 
@@ -22,6 +23,8 @@ impl Handler for ApplyRegistrationResult {
         let (status, reason) = decide(answer.result, answer.reason);
         let moved =
             accounts::settle_pending(conn, answer.account_id, status, reason.as_deref()).await?;
+        // Answered: the request's deadline has nothing left to wait for.
+        deadline::clear(conn, profile_request::DEADLINE, answer.account_id).await?;
         if moved {
             tracing::info!(account_id = %answer.account_id, status = status.as_str(), "registration settled");
         } else {

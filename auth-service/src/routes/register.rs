@@ -1,12 +1,13 @@
-//! `POST /api/v1/auth/register`: a PENDING account and its `creating.user` event,
-//! committed together.
+//! `POST /api/v1/auth/register`: a PENDING account, its `creating.user` event and the
+//! request's deadline, committed together.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
-use comanda_outbox::{append, topics, Envelope};
+use comanda_outbox::append;
+use comanda_outbox::deadline::{self, SagaSettings};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +18,7 @@ use crate::domain::account::Status;
 use crate::domain::registration::{Email, FullName, Password, Phone};
 use crate::domain::{password, secret_token, Invalid};
 use crate::events::payloads::CreatingUser;
-use crate::events::SOURCE;
+use crate::events::profile_request::{self, PendingRequest};
 
 /// Full name of the `creating.user` topic (it carries the deployment's prefix).
 #[derive(Debug, Clone)]
@@ -104,6 +105,7 @@ pub async fn register(
     correlation: CorrelationId,
     pool: web::Data<Pool>,
     topic: web::Data<RegistrationTopic>,
+    saga: web::Data<SagaSettings>,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, Problem> {
     let registration = Registration::try_from(body.into_inner())?;
@@ -115,20 +117,18 @@ pub async fn register(
         .map_err(Problem::internal)?;
     let id = Uuid::now_v7();
     let poll = secret_token::generate();
-    let event = Envelope::new(
-        topics::CREATING_USER,
-        1,
-        SOURCE,
-        id.to_string(),
-        serde_json::to_value(CreatingUser {
+    let pending = PendingRequest {
+        correlation_id: correlation.0,
+        request: CreatingUser {
             account_id: id,
             email: registration.email.as_str().to_owned(),
             full_name: registration.full_name.as_str().to_owned(),
             phone: registration.phone.as_ref().map(|p| p.as_str().to_owned()),
-        })
-        .map_err(Problem::internal)?,
-    )
-    .correlated(correlation.0);
+        },
+    };
+    let event = profile_request::request(&pending).map_err(Problem::internal)?;
+    // The deadline keeps the request, to send it again if no answer comes in time.
+    let kept = serde_json::to_value(&pending).map_err(Problem::internal)?;
     let account = accounts::NewAccount {
         id,
         email: registration.email.as_str(),
@@ -147,6 +147,8 @@ pub async fn register(
             }
         })?;
         append(conn, &topic.0, &event).await?;
+        let due_at = saga.next_deadline();
+        deadline::schedule_with_data(conn, profile_request::DEADLINE, id, due_at, &kept).await?;
         Ok(())
     })
     .await?;

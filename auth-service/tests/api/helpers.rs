@@ -7,6 +7,7 @@ use std::time::Duration;
 use auth_service::settings::Settings;
 use comanda_kit::settings::ServiceSettings;
 use comanda_kit::testing::TestApp;
+use comanda_outbox::deadline::SagaSettings;
 use comanda_testkit::TestEnv;
 use reqwest::Response;
 use secrecy::ExposeSecret;
@@ -48,8 +49,14 @@ where
 impl Stack {
     /// auth-service alone (user-service "down"), its relay running.
     pub async fn auth_only() -> Self {
+        Self::auth_only_with(SagaSettings::default()).await
+    }
+
+    /// auth-service alone, waiting for user-service's answers as `saga` says.
+    pub async fn auth_only_with(saga: SagaSettings) -> Self {
         let mut env = TestEnv::new().await;
-        let settings = Settings::for_tests(env.service_settings("auth").await);
+        let mut settings = Settings::for_tests(env.service_settings("auth").await);
+        settings.saga = saga;
         env.relay("auth", &settings.service);
         let app = auth_service::startup::Application::build(settings.clone())
             .await

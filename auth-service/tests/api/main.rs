@@ -3,6 +3,7 @@
 //! through the real broker.
 
 mod accounts;
+mod deadlines;
 mod flow;
 mod health;
 mod helpers;

@@ -1,16 +1,26 @@
 //! `creating.user` → create the profile and answer, in the inbox transaction.
+//!
+//! auth-service sends a request again (a new event id) when no answer reached it in
+//! time: a profile already made for that account is answered `created` again. When
+//! it gives a registration up it sends `creating.user.cancelled` on the same topic
+//! and key, so it arrives after every request of the account: the profile a late
+//! request made is deleted, and the email is free for the next registration.
 
 use async_trait::async_trait;
 use comanda_outbox::{append, inbox::decode, topics, Envelope, Handler, HandlerError};
 use diesel_async::AsyncPgConnection;
 
-use super::payloads::{CreatingUser, CreatingUserResponse, CreationResult};
+use super::payloads::{CreatingUser, CreatingUserCancelled, CreatingUserResponse, CreationResult};
 use super::SOURCE;
 use crate::db::profiles::{self, NewProfile};
+use crate::db::schema::profiles as profiles_table;
 use crate::domain::profile::{Email, FullName, Phone};
 use crate::domain::Invalid;
 
-/// Creates profiles for new accounts.
+/// Type of the event that withdraws an account's request (on `creating.user`).
+pub const CANCELLED: &str = "creating.user.cancelled";
+
+/// Creates profiles for new accounts (and drops those of registrations given up).
 pub struct CreateProfile {
     /// Full name of `creating.user.response`.
     pub response_topic: String,
@@ -40,6 +50,9 @@ impl Handler for CreateProfile {
         event: &Envelope,
         conn: &mut AsyncPgConnection,
     ) -> Result<(), HandlerError> {
+        if event.event_type == CANCELLED {
+            return withdraw(conn, event).await;
+        }
         let request: CreatingUser = decode(event)?;
         let (result, reason) = match Draft::parse(&request) {
             // Answer rather than dead-letter: auth-service must not wait forever.
@@ -90,4 +103,17 @@ async fn create(
         CreationResult::Exists,
         Some("a user with this email already exists".to_owned()),
     ))
+}
+
+/// Deletes the profile made for a registration auth-service gave up; nobody can have
+/// used it (the account never became ACTIVE). No answer: nobody waits for one.
+async fn withdraw(conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let cancelled: CreatingUserCancelled = decode(event)?;
+    let deleted = diesel::delete(profiles_table::table.find(cancelled.account_id))
+        .execute(conn)
+        .await?;
+    tracing::info!(account_id = %cancelled.account_id, deleted, "registration given up");
+    Ok(())
 }

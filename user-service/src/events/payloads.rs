@@ -20,6 +20,14 @@ pub struct CreatingUser {
     pub phone: Option<String>,
 }
 
+/// `creating.user.cancelled` v1 (on the `creating.user` topic, after the account's
+/// requests): auth-service gave the registration up; drop its profile if one was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatingUserCancelled {
+    /// The account given up.
+    pub account_id: Uuid,
+}
+
 /// How a `creating.user` request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -158,3 +158,69 @@ async fn a_creating_user_event_with_invalid_fields_is_answered_error_without_a_p
         .is_some_and(|r| r.contains("full_name")));
     assert_eq!(app.count("SELECT count(*) FROM profiles", &[]).await, 0);
 }
+
+#[tokio::test]
+async fn a_creating_user_sent_again_under_a_new_id_is_answered_created_again_with_one_profile() {
+    let app = spawn_app().await;
+    let account = Uuid::now_v7();
+    produce(&app, &creating_user(account, "ann@example.com")).await;
+    // auth-service got no answer in time and sends the request again: a new event.
+    produce(&app, &creating_user(account, "ann@example.com")).await;
+    eventually(WITHIN, "both requests are answered", || async {
+        answers(&app, account).await.len() == 2
+    })
+    .await;
+
+    let answers = answers(&app, account).await;
+    assert!(
+        answers.iter().all(|a| a["data"]["result"] == "created"),
+        "{answers:?}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM profiles", &[]).await, 1);
+}
+
+#[tokio::test]
+async fn a_registration_given_up_loses_the_profile_a_late_request_made_and_frees_its_email() {
+    let app = spawn_app().await;
+    let given_up = Uuid::now_v7();
+    // The request arrives late, after auth-service gave the registration up; the
+    // cancel follows it on the same partition.
+    produce(&app, &creating_user(given_up, "ann@example.com")).await;
+    let cancel = Envelope::new(
+        "creating.user.cancelled",
+        1,
+        "auth-service",
+        given_up.to_string(),
+        json!({ "account_id": given_up }),
+    );
+    produce(&app, &cancel).await;
+    eventually(WITHIN, "the cancel is processed", || async {
+        app.count(
+            "SELECT count(*) FROM processed_messages WHERE event_id = $1",
+            &[&cancel.id],
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM profiles", &[]).await, 0);
+    assert_eq!(
+        answers(&app, given_up).await.len(),
+        1,
+        "the cancel is not answered"
+    );
+
+    // The same person registers again: a new account, and the email is free.
+    let again = Uuid::now_v7();
+    produce(&app, &creating_user(again, "ann@example.com")).await;
+    eventually(WITHIN, "the new registration is answered", || async {
+        !answers(&app, again).await.is_empty()
+    })
+    .await;
+    assert_eq!(answers(&app, again).await[0]["data"]["result"], "created");
+    assert_eq!(
+        app.count("SELECT count(*) FROM profiles WHERE id = $1", &[&again])
+            .await,
+        1
+    );
+}
