@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comanda_kit::stalls::Stalls;
 use comanda_outbox::{Envelope, Handler, HandlerError, Inbox, Outcome};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use serde_json::json;
@@ -86,15 +86,19 @@ async fn messages_in(topic: &str) -> i64 {
 async fn set_read_only(db: &TestDb, on: bool) {
     let name = db.url.rsplit('/').next().expect("database name").to_owned();
     let value = if on { "on" } else { "off" };
-    db.run_sql(&format!(
-        "ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"
-    ))
-    .await;
-    db.run_sql(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    ))
-    .await;
+    let mut conn = db.connect().await;
+    // This session itself starts read-only once the database is: lift it for the ALTER
+    // (its own statement: a multi-statement string is one transaction, begun read-only).
+    for sql in [
+        "SET default_transaction_read_only = off".to_owned(),
+        format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    ] {
+        conn.batch_execute(&sql).await.expect("read-only switched");
+    }
 }
 
 #[tokio::test]
