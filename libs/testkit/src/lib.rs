@@ -6,10 +6,14 @@
 //!
 //! # Layout
 //! - [`TestEnv`]: prefix, settings for services under test, relays.
+//! - [`broker`]: a tansu of the test's own, for tests that pause or kill the broker.
 //! - [`eventually`]: polls a condition until it holds or a deadline passes.
 //! - [`env_or`]: a benchmark's knob from the environment.
 //! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
+//! - [`faults`]: a database turned read-only; the dead-letter topic's size.
 
+pub mod broker;
+pub mod faults;
 pub mod tokens;
 
 use std::future::Future;
@@ -30,11 +34,16 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
-    /// A fresh prefix with every catalogued topic created under it.
+    /// A fresh prefix with every catalogued topic created under it, on the shared
+    /// test broker (`KAFKA_BROKERS`).
     pub async fn new() -> Self {
+        Self::on(comanda_kit::testing::kafka_brokers()).await
+    }
+
+    /// [`TestEnv::new`] on the broker at `brokers`, e.g. a [`broker::PrivateBroker`].
+    pub async fn on(brokers: String) -> Self {
         comanda_kit::testing::init_test_logs();
         let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let brokers = comanda_kit::testing::kafka_brokers();
         comanda_outbox::topics::ensure_all(&brokers, &prefix)
             .await
             .expect("creating the test's topics (is the broker running?)");
@@ -53,9 +62,9 @@ impl TestEnv {
     /// Kafka settings of a service under test: shared broker, this test's prefix.
     pub fn kafka(&self) -> KafkaSettings {
         KafkaSettings {
-            brokers: self.brokers.clone(),
             ready_check: false,
             topic_prefix: self.prefix.clone(),
+            ..KafkaSettings::new(self.brokers.clone())
         }
     }
 

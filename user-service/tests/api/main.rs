@@ -4,4 +4,5 @@ mod creating_user;
 mod health;
 mod helpers;
 mod openapi;
+mod sick_database;
 mod users;
