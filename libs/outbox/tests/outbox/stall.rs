@@ -155,9 +155,12 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
         sent.push(event.id);
     }
 
+    let name = format!("inbox:{group}");
+    let mut reported = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let sql = "SELECT count(DISTINCT event_id) AS n FROM effects";
     while db.count(sql).await < sent.len() as i64 {
+        reported.extend(stalls.report());
         assert!(
             tokio::time::Instant::now() < deadline,
             "the inbox applied {} of {} events within 120 s: the group stays stalled",
@@ -166,8 +169,14 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // While it lasted, `/ready`'s board said so.
+    assert!(
+        reported
+            .iter()
+            .any(|(worker, reason)| worker == &name && reason.contains("no progress")),
+        "the stall was reported while it lasted: {reported:?}"
+    );
     // The watchdog's next look sees the progress and takes the stall off the board.
-    let name = format!("inbox:{group}");
     let cleared_by = tokio::time::Instant::now() + Duration::from_secs(15);
     while stalls.is_stalled(&name) && tokio::time::Instant::now() < cleared_by {
         tokio::time::sleep(Duration::from_millis(100)).await;
