@@ -137,3 +137,46 @@ async fn invalid_registrations_are_4xx_problems_and_store_nothing() {
         .get(0);
     assert_eq!(stored, 0);
 }
+
+#[tokio::test]
+async fn an_email_whose_accounts_were_all_rejected_registers_again_and_signs_in_with_the_new_one() {
+    let stack = Stack::auth_only().await;
+    let (first, _) = stack.register("ann@example.com").await;
+    let db = stack.auth_db().await;
+    // Rejected (user-service refused it, or nobody answered in time).
+    db.execute(
+        "UPDATE accounts SET status = 'REJECTED', rejection_reason = 'timeout' WHERE id = $1",
+        &[&first],
+    )
+    .await
+    .expect("reject");
+
+    let (second, _) = stack.register("Ann@example.com").await;
+    assert_ne!(second, first);
+    // Only one account per email may be PENDING or ACTIVE at a time.
+    let res = stack
+        .post(
+            "/api/v1/auth/register",
+            &json!({"email": "ann@example.com", "password": PASSWORD, "full_name": "Ann"}),
+        )
+        .await;
+    assert_eq!(problem(res).await, (409, "email_taken".to_owned()));
+    db.execute(
+        "UPDATE accounts SET status = 'ACTIVE' WHERE id = $1",
+        &[&second],
+    )
+    .await
+    .expect("activate");
+    assert_eq!(stack.login("ann@example.com", PASSWORD).await.status(), 200);
+    let statuses: Vec<String> = db
+        .query(
+            "SELECT status FROM accounts WHERE email = 'ann@example.com' ORDER BY created_at",
+            &[],
+        )
+        .await
+        .expect("accounts")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(statuses, ["REJECTED", "ACTIVE"]);
+}
