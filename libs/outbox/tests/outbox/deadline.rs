@@ -438,3 +438,68 @@ async fn scheduling_again_moves_the_deadline_and_starts_its_count_over() {
     );
     assert_eq!(db.count(&again).await, 1);
 }
+
+/// Turns `db` read-only (or writable) and ends its sessions, as a failover would.
+async fn read_only(db: &TestDb, on: bool) {
+    use diesel_async::SimpleAsyncConnection;
+    let name = db.url.rsplit('/').next().expect("database name").to_owned();
+    let value = if on { "on" } else { "off" };
+    let mut conn = db.connect().await;
+    for sql in [
+        "SET default_transaction_read_only = off".to_owned(),
+        format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    ] {
+        conn.batch_execute(&sql).await.expect("read-only switched");
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_a_stall_and_its_deadlines_fire_once_it_is_writable() {
+    let db = TestDb::new().await;
+    let id = schedule(&db, 1, past()).await[0];
+    let stalls = Stalls::new();
+    let worker = DeadlineWorker::builder(db.pool.clone())
+        .handle(
+            KIND,
+            Record {
+                worker: "a",
+                next: done,
+            },
+        )
+        .poll_interval(Duration::from_millis(50))
+        .stalls(stalls.clone())
+        .build();
+    read_only(&db, true).await;
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let stop = stop.clone();
+        async move { worker.run(stop.cancelled_owned()).await }
+    });
+
+    wait_until("the worker posts a stall", || {
+        stalls.is_stalled("deadlines")
+    })
+    .await;
+    assert!(
+        stalls.report()[0].1.contains("cannot fire"),
+        "{:?}",
+        stalls.report()
+    );
+    read_only(&db, false).await;
+    wait_until("the deadline fires and the stall ends", || {
+        !stalls.is_stalled("deadlines")
+    })
+    .await;
+    stop.cancel();
+    running.await.expect("stops");
+    let fired = format!("SELECT count(*) AS n FROM effects WHERE event_id = '{id}'");
+    assert_eq!(db.count(&fired).await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM saga_deadlines").await,
+        0
+    );
+}
