@@ -6,4 +6,6 @@ mod dead_letters;
 mod deadline;
 mod helpers;
 mod inbox;
+mod sick_database;
+mod stall;
 mod writer;
