@@ -35,6 +35,21 @@ pub enum Command {
     },
     /// Read the dead-letter topic and replay its entries to their source topics.
     Dlq(crate::dlq::Dlq),
+    /// The chaos suite: customers order through the gateway while processes are killed
+    /// and the broker paused; then every invariant is checked and printed.
+    ///
+    /// `cargo xtask test` runs its short form (300 orders over 60 s).
+    Chaos {
+        /// Orders to place, paced evenly over the load.
+        #[arg(long, default_value_t = 300)]
+        orders: u64,
+        /// Length of the load in seconds (one fault every ~7 s, at least 8).
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Seed of the fault schedule and the orders (default: the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Run a benchmark against local Postgres and the broker.
     Bench {
         /// Which benchmark.
@@ -65,6 +80,11 @@ impl Command {
             Command::Down => crate::down::run(),
             Command::Demo { gateway } => crate::demo::run(&gateway),
             Command::Dlq(dlq) => crate::dlq::run(dlq),
+            Command::Chaos {
+                orders,
+                seconds,
+                seed,
+            } => crate::chaos::run(orders, seconds, seed),
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),

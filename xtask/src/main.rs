@@ -1,4 +1,4 @@
-//! Developer commands for Comanda: `cargo xtask test | up | down | bench | dlq`.
+//! Developer commands for Comanda: `cargo xtask test | up | down | bench | dlq | chaos`.
 //!
 //! `cargo xtask test` is THE test command: CI runs exactly it (see `.ci/run`). It makes sure a
 //! local Postgres and a Kafka-protocol broker ([tansu]) are running, creates the topics, then
@@ -15,6 +15,7 @@
 //! # Layout
 //! - `cli`: the command line (clap derive) and dispatch to one module per command.
 //! - `test`, `up`, `down`, `bench`: one file per command.
+//! - `chaos`: builds the binaries and runs the chaos suite (`e2e/tests/chaos`) at a given length.
 //! - `dlq`: `dlq list | replay`, the command line over `comanda_outbox::dead_letters`.
 //! - `postgres`: make sure a local Postgres answers; create databases.
 //! - `broker`: find (or install) and start the tansu broker; create topics.
@@ -34,6 +35,7 @@ macro_rules! say {
 
 mod bench;
 mod broker;
+mod chaos;
 mod cli;
 mod demo;
 mod dlq;

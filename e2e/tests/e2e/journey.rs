@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::stack::Stack;
+use e2e::stack::Stack;
 
 /// A client of the gateway.
 struct Client {

@@ -1,4 +1,3 @@
 //! Every Comanda process as a real process, driven through the gateway.
 
 mod journey;
-mod stack;

@@ -1,0 +1,460 @@
+//! The invariants, read where they live: the services' databases and the dead-letter
+//! topic. Never from a log line or an API answer alone.
+//!
+//! - every order final: CONFIRMED, REJECTED or CANCELLED (no PENDING left);
+//! - every account final: ACTIVE or REJECTED;
+//! - no order or registration REJECTED for `timeout`: these faults lose no event, so a
+//!   saga deadline that gave up means a step stood still through all its attempts;
+//! - per product, `stock before − stock after = quantity of CONFIRMED orders`, and
+//!   product-service holds a reservation for exactly the CONFIRMED orders;
+//! - stock never below 0 (sampled during the run, and at the end);
+//! - one order per `Idempotency-Key`, and it is the order the client was answered;
+//! - nothing on the dead-letter topic: every event was a good one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use comanda_outbox::dead_letters;
+use tokio_postgres::{Client, NoTls};
+use uuid::Uuid;
+
+use e2e::stack::Stack;
+
+/// The order states nothing moves out of by itself.
+pub const FINAL_ORDER: [&str; 3] = ["CONFIRMED", "REJECTED", "CANCELLED"];
+
+/// Connections to the services' databases.
+pub struct Databases {
+    order: Client,
+    product: Client,
+    auth: Client,
+    user: Client,
+}
+
+impl Databases {
+    /// Connects to the databases of `stack`'s services.
+    pub async fn connect(stack: &Stack) -> Self {
+        Self {
+            order: connect(stack.database("order-service")).await,
+            product: connect(stack.database("product-service")).await,
+            auth: connect(stack.database("auth-service")).await,
+            user: connect(stack.database("user-service")).await,
+        }
+    }
+
+    /// Per service: unpublished outbox rows, messages its consumers processed and how
+    /// long ago the last one was. Where a stuck saga stopped: the relay, or a consumer.
+    pub async fn pipeline(&self) -> Vec<String> {
+        let services = [
+            ("auth-service", &self.auth),
+            ("user-service", &self.user),
+            ("order-service", &self.order),
+            ("product-service", &self.product),
+        ];
+        let mut lines = Vec::new();
+        for (name, client) in services {
+            let row = client
+                .query_one(
+                    "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), \
+                            (SELECT count(*) FROM processed_messages), \
+                            (SELECT extract(epoch FROM now() - max(processed_at))::float8 \
+                             FROM processed_messages)",
+                    &[],
+                )
+                .await
+                .expect("reading the outbox and the inbox");
+            let unpublished: i64 = row.get(0);
+            let processed: i64 = row.get(1);
+            let last = row
+                .get::<_, Option<f64>>(2)
+                .map_or("never".to_owned(), |ago| format!("{ago:.0} s ago"));
+            lines.push(format!(
+                "{name}: {unpublished} outbox rows unpublished; consumed {processed} messages, \
+                 the last {last}"
+            ));
+        }
+        lines
+    }
+
+    /// Stock of every product, by id.
+    pub async fn stock(&self) -> BTreeMap<Uuid, i64> {
+        let rows = self
+            .product
+            .query("SELECT id, stock::int8 FROM products", &[])
+            .await
+            .expect("reading stock");
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+
+    /// The lowest stock of any product right now.
+    pub async fn lowest_stock(&self) -> i64 {
+        let row = self
+            .product
+            .query_one("SELECT coalesce(min(stock), 0)::int8 FROM products", &[])
+            .await
+            .expect("reading stock");
+        row.get(0)
+    }
+
+    /// Whether `products` still has its `CHECK (stock >= 0)`.
+    async fn stock_check_exists(&self) -> bool {
+        let row = self
+            .product
+            .query_one(
+                "SELECT count(*) FROM pg_constraint \
+                 WHERE conrelid = 'products'::regclass AND contype = 'c' \
+                   AND pg_get_constraintdef(oid) LIKE '%stock >= 0%'",
+                &[],
+            )
+            .await
+            .expect("reading constraints");
+        row.get::<_, i64>(0) > 0
+    }
+
+    /// Orders by status.
+    pub async fn orders_by_status(&self) -> BTreeMap<String, i64> {
+        by_status(
+            &self.order,
+            "SELECT status, count(*) FROM orders GROUP BY status",
+        )
+        .await
+    }
+
+    /// REJECTED orders by `rejection_reason` (`insufficient_stock`, `timeout`).
+    pub async fn rejections(&self) -> BTreeMap<String, i64> {
+        by_status(
+            &self.order,
+            "SELECT coalesce(rejection_reason, '?'), count(*) FROM orders \
+             WHERE status = 'REJECTED' GROUP BY 1",
+        )
+        .await
+    }
+
+    /// Registrations REJECTED with reason `timeout`: given up by their deadline.
+    async fn accounts_timed_out(&self) -> i64 {
+        let row = self
+            .auth
+            .query_one(
+                "SELECT count(*) FROM accounts \
+                 WHERE status = 'REJECTED' AND rejection_reason = 'timeout'",
+                &[],
+            )
+            .await
+            .expect("reading accounts");
+        row.get(0)
+    }
+
+    /// Accounts by status.
+    pub async fn accounts_by_status(&self) -> BTreeMap<String, i64> {
+        by_status(
+            &self.auth,
+            "SELECT status, count(*) FROM accounts GROUP BY status",
+        )
+        .await
+    }
+
+    /// Units of each product in CONFIRMED orders.
+    async fn confirmed_quantity(&self) -> HashMap<Uuid, i64> {
+        let rows = self
+            .order
+            .query(
+                "SELECT l.product_id, sum(l.quantity)::int8 FROM order_lines l \
+                 JOIN orders o ON o.id = l.order_id WHERE o.status = 'CONFIRMED' \
+                 GROUP BY l.product_id",
+                &[],
+            )
+            .await
+            .expect("reading confirmed quantities");
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+
+    async fn ids(client: &Client, sql: &str) -> HashSet<Uuid> {
+        let rows = client.query(sql, &[]).await.expect("reading ids");
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+
+    /// Products whose stock does not match `before` minus their CONFIRMED units, as
+    /// lines for the report; and the orders whose reservation disagrees with their status.
+    async fn stock_mismatches(&self, before: &BTreeMap<Uuid, i64>) -> (Vec<String>, Vec<String>) {
+        let after = self.stock().await;
+        let confirmed = self.confirmed_quantity().await;
+        let mut products = Vec::new();
+        for (id, stock_before) in before {
+            let stock_after = after.get(id).copied().unwrap_or_default();
+            let sold = confirmed.get(id).copied().unwrap_or_default();
+            if stock_before - stock_after != sold {
+                products.push(format!(
+                    "product {id}: stock {stock_before} → {stock_after} (−{}), \
+                     but CONFIRMED orders hold {sold}",
+                    stock_before - stock_after
+                ));
+            }
+        }
+        let confirmed_orders = Self::ids(
+            &self.order,
+            "SELECT id FROM orders WHERE status = 'CONFIRMED'",
+        )
+        .await;
+        let held = Self::ids(
+            &self.product,
+            "SELECT order_id FROM reservations WHERE status = 'RESERVED'",
+        )
+        .await;
+        let mut orders = Vec::new();
+        if let Some(id) = confirmed_orders.difference(&held).next() {
+            let count = confirmed_orders.difference(&held).count();
+            orders.push(format!(
+                "{count} CONFIRMED orders hold no reservation, e.g. {id}"
+            ));
+        }
+        if let Some(id) = held.difference(&confirmed_orders).next() {
+            let count = held.difference(&confirmed_orders).count();
+            orders.push(format!(
+                "{count} reservations held for orders not CONFIRMED, e.g. {id}"
+            ));
+        }
+        (products, orders)
+    }
+
+    /// Keys and orders that break "one order per key, the one the client was told".
+    async fn key_violations(&self, answered: &HashMap<String, String>) -> (usize, Vec<String>) {
+        let rows = self
+            .order
+            .query(
+                "SELECT k.key, k.response_body->>'id', count(o.id) \
+                 FROM idempotency_keys k \
+                 LEFT JOIN orders o ON o.id = (k.response_body->>'id')::uuid \
+                 GROUP BY k.user_id, k.key, k.response_body->>'id'",
+                &[],
+            )
+            .await
+            .expect("reading idempotency keys");
+        let mut problems = Vec::new();
+        let mut stored = HashMap::new();
+        for row in &rows {
+            let key: String = row.get(0);
+            let order: Option<String> = row.get(1);
+            let orders: i64 = row.get(2);
+            if orders != 1 {
+                problems.push(format!(
+                    "key {key} names {order:?}, which matches {orders} orders"
+                ));
+            }
+            stored.insert(key, order.unwrap_or_default());
+        }
+        let unkeyed = self
+            .order
+            .query_one(
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS \
+                 (SELECT 1 FROM idempotency_keys k WHERE (k.response_body->>'id')::uuid = o.id)",
+                &[],
+            )
+            .await
+            .expect("reading orders without a key")
+            .get::<_, i64>(0);
+        if unkeyed > 0 {
+            problems.push(format!(
+                "{unkeyed} orders belong to no Idempotency-Key (created twice?)"
+            ));
+        }
+        for (key, id) in answered {
+            match stored.get(key) {
+                Some(stored) if stored == id => {}
+                Some(stored) => problems.push(format!(
+                    "key {key}: the client was answered order {id}, the key stores {stored}"
+                )),
+                None => problems.push(format!("key {key}: answered order {id}, but no key row")),
+            }
+        }
+        (rows.len(), problems)
+    }
+
+    /// Waits (up to `within`) until no order or account is PENDING and stock matches
+    /// the CONFIRMED orders; prints progress every 10 s. The checks come after, either way.
+    pub async fn settle(&self, before: &BTreeMap<Uuid, i64>, within: Duration) -> Duration {
+        let started = Instant::now();
+        let mut said = Instant::now();
+        loop {
+            let pending = self.orders_by_status().await.get("PENDING").copied();
+            let accounts = self.accounts_by_status().await.get("PENDING").copied();
+            let (products, orders) = self.stock_mismatches(before).await;
+            let settled =
+                pending.is_none() && accounts.is_none() && products.is_empty() && orders.is_empty();
+            if settled || started.elapsed() >= within {
+                return started.elapsed();
+            }
+            if said.elapsed() >= Duration::from_secs(10) {
+                println!(
+                    "chaos: settling for {:.0}s: {} orders and {} accounts PENDING, \
+                     {} products and {} reservation sets off",
+                    started.elapsed().as_secs_f64(),
+                    pending.unwrap_or(0),
+                    accounts.unwrap_or(0),
+                    products.len(),
+                    orders.len()
+                );
+                said = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// The checks' findings: what held and what did not.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// One line per check, `ok` or `FAIL`.
+    pub lines: Vec<String>,
+    /// Every violation found.
+    pub violations: Vec<String>,
+}
+
+impl Verdict {
+    fn check(&mut self, what: String, problems: Vec<String>) {
+        let mark = if problems.is_empty() { "ok  " } else { "FAIL" };
+        self.lines.push(format!("{mark} {what}"));
+        self.violations.extend(problems);
+    }
+}
+
+/// Everything the checks need besides the databases.
+pub struct Evidence<'a> {
+    /// Stock per product before the load.
+    pub before: &'a BTreeMap<Uuid, i64>,
+    /// The lowest stock sampled during the run.
+    pub lowest_seen: i64,
+    /// The order each key was answered with.
+    pub answered: &'a HashMap<String, String>,
+    /// The broker, and the topic prefix of the run.
+    pub brokers: &'a str,
+    /// `<prefix>failed.send.event.dlq`.
+    pub dlq_topic: &'a str,
+}
+
+/// Runs every check.
+pub async fn verify(db: &Databases, evidence: &Evidence<'_>) -> Verdict {
+    let mut verdict = Verdict::default();
+
+    let orders = db.orders_by_status().await;
+    let unfinished: Vec<String> = orders
+        .iter()
+        .filter(|(status, _)| !FINAL_ORDER.contains(&status.as_str()))
+        .map(|(status, count)| format!("{count} orders still {status}"))
+        .collect();
+    let total: i64 = orders.values().sum();
+    let rejections = db.rejections().await;
+    verdict.check(
+        format!("every order is final ({total} orders: {orders:?}; REJECTED for {rejections:?})"),
+        unfinished,
+    );
+
+    // None of the faults loses an event (the broker is paused, never emptied), so a saga
+    // deadline that gave up means a step stood still for all its attempts: a stall.
+    let orders_given_up = rejections.get("timeout").copied().unwrap_or(0);
+    let accounts_given_up = db.accounts_timed_out().await;
+    let mut given_up = Vec::new();
+    if orders_given_up > 0 {
+        given_up.push(format!(
+            "{orders_given_up} orders REJECTED for timeout: no stock answer in any attempt"
+        ));
+    }
+    if accounts_given_up > 0 {
+        given_up.push(format!(
+            "{accounts_given_up} registrations REJECTED for timeout: no profile answer in any attempt"
+        ));
+    }
+    verdict.check(
+        "no saga given up by its deadline (these faults lose no event)".to_owned(),
+        given_up,
+    );
+
+    let accounts = db.accounts_by_status().await;
+    let unfinished: Vec<String> = accounts
+        .iter()
+        .filter(|(status, _)| status.as_str() == "PENDING")
+        .map(|(status, count)| format!("{count} accounts still {status}"))
+        .collect();
+    verdict.check(format!("every account is final ({accounts:?})"), unfinished);
+
+    let (products, reservations) = db.stock_mismatches(evidence.before).await;
+    verdict.check(
+        format!(
+            "stock conserved for all {} products: before − after = CONFIRMED quantity",
+            evidence.before.len()
+        ),
+        products,
+    );
+    verdict.check(
+        "product-service holds a reservation for exactly the CONFIRMED orders".to_owned(),
+        reservations,
+    );
+
+    let lowest_now = db.lowest_stock().await;
+    let lowest = lowest_now.min(evidence.lowest_seen);
+    let guarded = db.stock_check_exists().await;
+    let mut negative = Vec::new();
+    if lowest < 0 {
+        negative.push(format!("stock reached {lowest}"));
+    }
+    if !guarded {
+        negative.push("products lost its CHECK (stock >= 0)".to_owned());
+    }
+    verdict.check(
+        format!(
+            "stock never below 0 (lowest seen {lowest}; CHECK (stock >= 0) present: {guarded})"
+        ),
+        negative,
+    );
+
+    let (keys, problems) = db.key_violations(evidence.answered).await;
+    verdict.check(
+        format!(
+            "one order per Idempotency-Key ({keys} keys, {total} orders, {} answered to clients)",
+            evidence.answered.len()
+        ),
+        problems,
+    );
+
+    let dead = dead_letters(evidence.brokers, evidence.dlq_topic).await;
+    let problems = dead
+        .iter()
+        .map(|(what, count)| format!("{count} dead-lettered: {what}"))
+        .collect();
+    let count: u64 = dead.values().sum();
+    verdict.check(format!("{count} events dead-lettered"), problems);
+
+    verdict
+}
+
+/// Every entry of the dead-letter topic, from its start, grouped by event type,
+/// consumer and error (read with `comanda_outbox::dead_letters`, as `cargo xtask dlq
+/// list` reads it). An entry replayed since still counts: it was dead-lettered.
+async fn dead_letters(brokers: &str, topic: &str) -> BTreeMap<String, u64> {
+    let ledger = dead_letters::read(brokers, topic)
+        .await
+        .expect("reading the dead-letter topic");
+    let mut found = BTreeMap::new();
+    for (entry, _replayed) in ledger.entries() {
+        let error: String = entry.error.chars().take(160).collect();
+        let what = format!(
+            "{} by {}: {error}",
+            entry.event_type.as_deref().unwrap_or("?"),
+            entry.consumer
+        );
+        *found.entry(what).or_default() += 1;
+    }
+    found
+}
+
+async fn connect(url: &str) -> Client {
+    let config = tokio_postgres::Config::from_str(url).expect("database URL");
+    let (client, connection) = config.connect(NoTls).await.expect("connecting");
+    tokio::spawn(connection);
+    client
+}
+
+async fn by_status(client: &Client, sql: &str) -> BTreeMap<String, i64> {
+    let rows = client.query(sql, &[]).await.expect("counting by status");
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}

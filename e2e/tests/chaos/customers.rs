@@ -1,0 +1,364 @@
+//! The load: the catalogue an admin sets up, then customers who register, log in and
+//! place orders through the gateway, each with its own `Idempotency-Key`, some sent
+//! twice on purpose, some cancelled right away or a few seconds later.
+//!
+//! Orders are paced: ticket `i` of `N` may be placed `i × S / N` seconds into the load.
+//! A customer held up by a fault takes its tickets late and catches up after, as real
+//! clients queue up behind an outage.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::{Gateway, Request};
+use crate::rng::Rng;
+
+/// The administrator auth-service bootstraps (its dev settings).
+const ADMIN: (&str, &str) = ("admin@comanda.local", "comanda-admin-dev");
+/// Every customer's password.
+const PASSWORD: &str = "chaos monkey's long secret";
+/// How long one order placement or cancel is retried before the client gives up.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The products of the run: ids and the stock each started with.
+pub struct Catalogue {
+    /// Product ids, as the API returns them.
+    pub ids: Vec<String>,
+}
+
+/// Logs the admin in and creates `count` products with `stock` units each.
+pub async fn create_catalogue(gateway: &Gateway, run: &str, count: usize, stock: i64) -> Catalogue {
+    let login = json!({"email": ADMIN.0, "password": ADMIN.1});
+    let answer = gateway
+        .send(&Request::post("/api/v1/auth/login", &login), PATIENCE)
+        .await
+        .expect("the admin logs in");
+    assert_eq!(answer.status, 200, "admin login: {}", answer.body);
+    let token = text(&answer.body, "access_token");
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let product = json!({
+            "sku": format!("CHAOS-{run}-{n}"),
+            "name": format!("Chaos product {n}"),
+            "description": "stock for the chaos suite",
+            "category": "chaos",
+            "price_cents": 100 * (n as i64 + 1),
+            "stock": stock,
+            "active": true,
+        });
+        let request = Request::post("/api/v1/products", &product).bearer(&token);
+        let answer = gateway
+            .send(&request, PATIENCE)
+            .await
+            .expect("the product is created");
+        assert_eq!(answer.status, 201, "creating a product: {}", answer.body);
+        ids.push(text(&answer.body, "id"));
+    }
+    Catalogue { ids }
+}
+
+/// What the customers did and saw, for the checks and the report.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Order id the API answered for each `Idempotency-Key`.
+    pub orders: HashMap<String, String>,
+    /// Cancels answered 200.
+    pub cancelled: u64,
+    /// Cancels answered 409 (the order was REJECTED first).
+    pub cancel_refused: u64,
+    /// Orders sent a second time on purpose (a double submit) with the same key.
+    pub resent: u64,
+    /// Customers that logged in and ordered.
+    pub customers_active: u64,
+    /// Customers whose registration was REJECTED.
+    pub customers_rejected: u64,
+    /// Customers not ACTIVE yet when the load ended (the checks report the account).
+    pub customers_waiting: u64,
+    /// Answers no good client should get (each a violation), e.g. a 422 on a retry.
+    pub unexpected: Vec<String>,
+    /// Requests that got no usable answer within their patience (each a violation).
+    pub unanswered: Vec<String>,
+}
+
+/// The shared state of the load.
+pub struct Load {
+    gateway: Arc<Gateway>,
+    run: String,
+    products: Vec<String>,
+    tickets: AtomicU64,
+    total: u64,
+    spacing: Duration,
+    start: Instant,
+    ledger: Mutex<Ledger>,
+}
+
+impl Load {
+    /// `orders` orders over `seconds`, starting now, on `catalogue`'s products.
+    pub fn new(
+        gateway: Arc<Gateway>,
+        run: &str,
+        catalogue: &Catalogue,
+        orders: u64,
+        seconds: u64,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            gateway,
+            run: run.to_owned(),
+            products: catalogue.ids.clone(),
+            tickets: AtomicU64::new(0),
+            total: orders,
+            spacing: Duration::from_secs(seconds) / orders.max(1) as u32,
+            start: Instant::now(),
+            ledger: Mutex::new(Ledger::default()),
+        })
+    }
+
+    /// Runs `customers` customers until every ticket is placed; `late` of them join
+    /// during the load (so registrations meet the faults too). Returns the ledger.
+    pub async fn run(self: Arc<Self>, customers: usize, late: usize, rng: &mut Rng) -> Ledger {
+        let load_time = self.spacing * self.total as u32;
+        let mut tasks = Vec::new();
+        for n in 0..customers {
+            let early = customers - late;
+            let join_after = if n < early {
+                Duration::ZERO
+            } else {
+                load_time * (n - early + 1) as u32 / (late + 1) as u32
+            };
+            let load = Arc::clone(&self);
+            let rng = rng.fork();
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(join_after).await;
+                load.customer(n, rng).await;
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a customer task panicked");
+        }
+        std::mem::take(&mut *self.ledger.lock().expect("ledger"))
+    }
+
+    fn done(&self) -> bool {
+        self.tickets.load(Ordering::Relaxed) >= self.total
+    }
+
+    fn record(&self, update: impl FnOnce(&mut Ledger)) {
+        update(&mut self.ledger.lock().expect("ledger"));
+    }
+
+    /// One customer's life: register, wait until ACTIVE, log in, order until the
+    /// tickets run out, cancelling some.
+    async fn customer(&self, n: usize, mut rng: Rng) {
+        let email = format!("chaos-{}-{n}@example.com", self.run);
+        let Some(token) = self.sign_up(&email).await else {
+            return;
+        };
+        self.record(|l| l.customers_active += 1);
+        let mut cancels: Vec<(Instant, String)> = Vec::new();
+        loop {
+            let now = Instant::now();
+            let (due, later): (Vec<_>, Vec<_>) =
+                cancels.into_iter().partition(|(at, _)| *at <= now);
+            cancels = later;
+            for (_, order) in due {
+                self.cancel(&token, &order).await;
+            }
+            let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
+            if ticket >= self.total {
+                break;
+            }
+            let at = self.start + self.spacing * ticket as u32;
+            tokio::time::sleep_until(at.into()).await;
+            let Some(order) = self.place(&token, ticket, &mut rng).await else {
+                continue;
+            };
+            if rng.chance(5) {
+                self.cancel(&token, &order).await;
+            } else if rng.chance(6) {
+                let after = Duration::from_millis(rng.between(500, 5000));
+                cancels.push((Instant::now() + after, order));
+            }
+        }
+        for (_, order) in cancels {
+            self.cancel(&token, &order).await;
+        }
+    }
+
+    /// Registers `email`, waits until the account is decided and logs in; `None` when
+    /// the account was rejected or the load ended first.
+    async fn sign_up(&self, email: &str) -> Option<String> {
+        let body = json!({"email": email, "password": PASSWORD, "full_name": "Chaos Customer"});
+        let registered = self
+            .gateway
+            .send(&Request::post("/api/v1/auth/register", &body), PATIENCE)
+            .await;
+        match registered {
+            Ok(answer) if answer.status == 202 => {
+                let id = text(&answer.body, "id");
+                let poll = text(&answer.body, "poll_token");
+                if !self.wait_until_decided(&id, &poll).await {
+                    return None;
+                }
+            }
+            // A retried registration whose first attempt went through: log in below
+            // (401 while the account is still PENDING).
+            Ok(answer) if answer.status == 409 => {}
+            Ok(answer) => {
+                let what = format!("register {email}: {} {}", answer.status, answer.body);
+                self.record(|l| l.unexpected.push(what));
+                return None;
+            }
+            Err(error) => {
+                self.record(|l| l.unanswered.push(error));
+                return None;
+            }
+        }
+        let body = json!({"email": email, "password": PASSWORD});
+        loop {
+            match self
+                .gateway
+                .send(&Request::post("/api/v1/auth/login", &body), PATIENCE)
+                .await
+            {
+                Ok(answer) if answer.status == 200 => {
+                    return Some(text(&answer.body, "access_token"));
+                }
+                Ok(answer) if answer.status == 401 && !self.done() => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Ok(answer) if answer.status == 401 => {
+                    self.record(|l| l.customers_waiting += 1);
+                    return None;
+                }
+                Ok(answer) => {
+                    let what = format!("login {email}: {} {}", answer.status, answer.body);
+                    self.record(|l| l.unexpected.push(what));
+                    return None;
+                }
+                Err(error) => {
+                    self.record(|l| l.unanswered.push(error));
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Polls the account until it is no longer PENDING; true when ACTIVE. Gives up
+    /// when the load is over (the checks then report the account).
+    async fn wait_until_decided(&self, id: &str, poll: &str) -> bool {
+        let path = format!("/api/v1/auth/accounts/{id}");
+        loop {
+            let request = Request::get(&path).header("x-poll-token", poll);
+            match self.gateway.send(&request, PATIENCE).await {
+                Ok(answer) if answer.status == 200 && answer.body["status"] == "ACTIVE" => {
+                    return true;
+                }
+                Ok(answer) if answer.status == 200 && answer.body["status"] == "REJECTED" => {
+                    self.record(|l| l.customers_rejected += 1);
+                    return false;
+                }
+                Ok(answer) if answer.status == 200 => {}
+                Ok(answer) => {
+                    let what = format!("account {id}: {} {}", answer.status, answer.body);
+                    self.record(|l| l.unexpected.push(what));
+                    return false;
+                }
+                Err(error) => {
+                    self.record(|l| l.unanswered.push(error));
+                    return false;
+                }
+            }
+            if self.done() {
+                self.record(|l| l.customers_waiting += 1);
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Places order `ticket` (retrying with its key); its id once accepted.
+    async fn place(&self, token: &str, ticket: u64, rng: &mut Rng) -> Option<String> {
+        let key = format!("chaos-{}-{ticket}", self.run);
+        let body = json!({"lines": self.lines(rng)});
+        let request = Request::post("/api/v1/orders", &body)
+            .bearer(token)
+            .header("idempotency-key", &key);
+        let id = match self.gateway.send(&request, PATIENCE).await {
+            Ok(answer) if answer.status == 202 => text(&answer.body, "id"),
+            Ok(answer) => {
+                let what = format!("order {key}: {} {}", answer.status, answer.body);
+                self.record(|l| l.unexpected.push(what));
+                return None;
+            }
+            Err(error) => {
+                self.record(|l| l.unanswered.push(format!("order {key}: {error}")));
+                return None;
+            }
+        };
+        self.record(|l| {
+            l.orders.insert(key.clone(), id.clone());
+        });
+        // A double submit: the same key and body must answer the same order.
+        if rng.chance(5) {
+            self.record(|l| l.resent += 1);
+            match self.gateway.send(&request, PATIENCE).await {
+                Ok(answer) if answer.status == 202 && answer.body["id"] == id.as_str() => {}
+                Ok(answer) => {
+                    let what = format!(
+                        "order {key} sent again: {} {} (first answer: order {id})",
+                        answer.status, answer.body
+                    );
+                    self.record(|l| l.unexpected.push(what));
+                }
+                Err(error) => {
+                    self.record(|l| l.unanswered.push(format!("order {key} again: {error}")));
+                }
+            }
+        }
+        Some(id)
+    }
+
+    /// 1–3 distinct products, 1–5 units each; now and then far more than there is.
+    fn lines(&self, rng: &mut Rng) -> Vec<Value> {
+        let mut products = self.products.clone();
+        rng.shuffle(&mut products);
+        let count = rng.between(1, 3.min(products.len() as u64)) as usize;
+        products[..count]
+            .iter()
+            .map(|id| {
+                let quantity = if rng.chance(3) {
+                    rng.between(20, 60)
+                } else {
+                    rng.between(1, 5)
+                };
+                json!({"product_id": id, "quantity": quantity})
+            })
+            .collect()
+    }
+
+    /// Cancels `order`: 200, or 409 when it was REJECTED first; retried like any request.
+    async fn cancel(&self, token: &str, order: &str) {
+        let path = format!("/api/v1/orders/{order}/cancel");
+        let body = json!({});
+        let request = Request::post(&path, &body).bearer(token);
+        match self.gateway.send(&request, PATIENCE).await {
+            Ok(answer) if answer.status == 200 => self.record(|l| l.cancelled += 1),
+            Ok(answer) if answer.status == 409 => self.record(|l| l.cancel_refused += 1),
+            Ok(answer) => {
+                let what = format!("cancel {order}: {} {}", answer.status, answer.body);
+                self.record(|l| l.unexpected.push(what));
+            }
+            Err(error) => self.record(|l| l.unanswered.push(error)),
+        }
+    }
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {value}"))
+        .to_owned()
+}

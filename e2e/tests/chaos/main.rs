@@ -1,0 +1,233 @@
+//! The chaos suite: the whole system as real processes, customers ordering through the
+//! gateway as good clients do, while processes are SIGKILLed and the broker SIGSTOPped
+//! at random (seeded); then the invariants are read from the databases and the
+//! dead-letter topic, printed, and the test fails on any violation.
+//!
+//! # How it runs
+//! One test, parameterised by the environment, so both forms run the same code:
+//! - `cargo xtask test` (nextest over the workspace) runs the **short form**: 300 orders
+//!   over 60 s, 8 faults (6 kills, 2 broker pauses), about 2 minutes in all.
+//! - `cargo xtask chaos --orders 10000 --seconds 600 [--seed X]` builds the binaries
+//!   and runs this test with `cargo test` (no nextest time limit) and these variables:
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `CHAOS_ORDERS` | 300 | orders placed, paced evenly over the load |
+//! | `CHAOS_SECONDS` | 60 | length of the load; one fault every ~7 s (at least 8) |
+//! | `CHAOS_SEED` | the clock | the fault schedule and the orders (printed, to rerun) |
+//! | `CHAOS_CUSTOMERS` | 10 | customers; 4 of them register during the load |
+//! | `CHAOS_SETTLE_SECONDS` | 180 | how long the end waits for every order to be final |
+//!
+//! The suite runs its own tansu on a free port (the broker it pauses must be its own,
+//! not the one other tests share) and writes every process's log to
+//! `target/chaos/<run>/<process>.log`.
+//!
+//! # Layout
+//! - `customers`: the catalogue, and customers who register, order and cancel.
+//! - `client`: a gateway client that retries as a good client does.
+//! - `faults`: the seeded fault schedule and its execution.
+//! - `checks`: the invariants, read from the databases and the dead-letter topic.
+//! - `rng`: a seeded generator.
+
+mod checks;
+mod client;
+mod customers;
+mod faults;
+mod rng;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use comanda_testkit::broker::PrivateBroker;
+use comanda_testkit::{env_or, TestEnv};
+use e2e::stack::{self, Options, Stack};
+
+use crate::checks::{Databases, Evidence};
+use crate::client::{Gateway, Stats};
+use crate::customers::Load;
+use crate::rng::Rng;
+
+/// Products the customers order from.
+const PRODUCTS: usize = 5;
+/// Customers who register while the load runs, out of `CHAOS_CUSTOMERS`.
+const LATE_CUSTOMERS: usize = 4;
+
+/// The run's parameters (see the crate doc).
+#[derive(Debug)]
+struct Plan {
+    orders: u64,
+    seconds: u64,
+    seed: u64,
+    customers: usize,
+    settle: Duration,
+}
+
+impl Plan {
+    fn from_env() -> Self {
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self {
+            orders: env_or("CHAOS_ORDERS", 300u64).max(1),
+            seconds: env_or("CHAOS_SECONDS", 60u64).max(1),
+            seed: env_or("CHAOS_SEED", clock),
+            customers: env_or("CHAOS_CUSTOMERS", 10usize).max(LATE_CUSTOMERS + 1),
+            settle: Duration::from_secs(env_or("CHAOS_SETTLE_SECONDS", 180)),
+        }
+    }
+
+    /// Stock per product: about five sixths of what the orders will ask for, so the
+    /// later orders meet empty shelves and some are REJECTED.
+    fn stock(&self) -> i64 {
+        (self.orders as i64).max(20)
+    }
+}
+
+/// Settings the suite gives the stack: the customers all come from 127.0.0.1, so the
+/// per-IP login limit would throttle them as one client; tokens outlive a long run.
+fn options(log_dir: std::path::PathBuf) -> Options {
+    let env = [
+        ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000"),
+        ("gateway", "COMANDA__RATE_LIMIT__BURST", "1000"),
+        ("auth-service", "COMANDA__AUTH__ACCESS_TTL_SECS", "86400"),
+    ];
+    Options {
+        env: env
+            .iter()
+            .map(|(p, k, v)| ((*p).to_owned(), (*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        log_dir: Some(log_dir),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_processes_are_killed_and_the_broker_is_paused(
+) {
+    let plan = Plan::from_env();
+    let began = Instant::now();
+    let mut rng = Rng::new(plan.seed);
+    let broker = PrivateBroker::start();
+    let env = TestEnv::on(broker.brokers()).await;
+    let run = env.prefix.trim_end_matches('.').to_owned();
+    let dlq_topic = env.topic(comanda_outbox::topics::DLQ);
+    let log_dir = stack::target_dir().join("chaos").join(&run);
+    println!(
+        "chaos: run {run}, seed {}, {} orders over {} s, {} customers; logs in {}",
+        plan.seed,
+        plan.orders,
+        plan.seconds,
+        plan.customers,
+        log_dir.display()
+    );
+    let mut stack = Stack::start_with(env, options(log_dir)).await;
+    let gateway = Arc::new(Gateway::new(&stack.gateway));
+    let catalogue = customers::create_catalogue(&gateway, &run, PRODUCTS, plan.stock()).await;
+    let db = Databases::connect(&stack).await;
+    // Product-service wrote the products before answering 201: this is the stock before.
+    let before = db.stock().await;
+    let set_up = began.elapsed();
+
+    let lowest = Arc::new(AtomicI64::new(i64::MAX));
+    let sampler = {
+        let db = Databases::connect(&stack).await;
+        let lowest = Arc::clone(&lowest);
+        tokio::spawn(async move {
+            loop {
+                lowest.fetch_min(db.lowest_stock().await, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+
+    let schedule = faults::plan(&mut rng.fork(), plan.seconds);
+    let load = Load::new(
+        Arc::clone(&gateway),
+        &run,
+        &catalogue,
+        plan.orders,
+        plan.seconds,
+    );
+    let load_started = Instant::now();
+    let customers = plan.customers;
+    let mut customer_rng = rng.fork();
+    let load =
+        tokio::spawn(async move { load.run(customers, LATE_CUSTOMERS, &mut customer_rng).await });
+    let record = faults::run(&mut stack, &broker, &schedule, load_started).await;
+    let ledger = load.await.expect("the load panicked");
+    let load_time = load_started.elapsed();
+
+    let settle_time = db.settle(&before, plan.settle).await;
+    sampler.abort();
+    let evidence = Evidence {
+        before: &before,
+        lowest_seen: lowest.load(Ordering::Relaxed),
+        answered: &ledger.orders,
+        brokers: &stack.env().brokers,
+        dlq_topic: &dlq_topic,
+    };
+    let mut verdict = checks::verify(&db, &evidence).await;
+    verdict
+        .violations
+        .extend(record.failed_restarts.iter().cloned());
+    verdict.violations.extend(ledger.unexpected.iter().cloned());
+    verdict.violations.extend(ledger.unanswered.iter().cloned());
+
+    let stats = &gateway.stats;
+    println!("chaos: ─── report (seed {}) ───", plan.seed);
+    println!(
+        "chaos: faults: {} kills {:?}, {} broker pauses ({:.1} s stopped), slowest restart {:.1} s, {} restarts failed",
+        record.total_kills(),
+        record.kills,
+        record.pauses,
+        record.paused.as_secs_f64(),
+        record.slowest_restart.as_secs_f64(),
+        record.failed_restarts.len()
+    );
+    println!(
+        "chaos: customers: {} ordering, {} rejected, {} not ACTIVE before the load ended; {} orders answered, \
+         {} sent twice, {} cancelled, {} cancels refused (already REJECTED)",
+        ledger.customers_active,
+        ledger.customers_rejected,
+        ledger.customers_waiting,
+        ledger.orders.len(),
+        ledger.resent,
+        ledger.cancelled,
+        ledger.cancel_refused
+    );
+    println!(
+        "chaos: requests: {} attempts, {} without an answer, {} throttled (429/503), {} other 5xx; \
+         {} unexpected answers, {} given up",
+        Stats::get(&stats.attempts),
+        Stats::get(&stats.no_answer),
+        Stats::get(&stats.throttled),
+        Stats::get(&stats.server_errors),
+        ledger.unexpected.len(),
+        ledger.unanswered.len()
+    );
+    for line in &verdict.lines {
+        println!("chaos: {line}");
+    }
+    for violation in verdict.violations.iter().take(20) {
+        println!("chaos: violation: {violation}");
+    }
+    if !verdict.violations.is_empty() {
+        for line in db.pipeline().await {
+            println!("chaos: where things stand: {line}");
+        }
+    }
+    println!(
+        "chaos: {} violations; elapsed {:.0} s (set-up {:.0} s, load {:.0} s, settle {:.0} s)",
+        verdict.violations.len(),
+        began.elapsed().as_secs_f64(),
+        set_up.as_secs_f64(),
+        load_time.as_secs_f64(),
+        settle_time.as_secs_f64()
+    );
+    assert!(
+        verdict.violations.is_empty(),
+        "{} violations (seed {}); see the report above",
+        verdict.violations.len(),
+        plan.seed
+    );
+}

@@ -1,0 +1,55 @@
+//! `cargo xtask chaos [--orders N] [--seconds S] [--seed X]`: the chaos suite
+//! (`e2e/tests/chaos`) at the length asked for.
+//!
+//! It is the same test `cargo xtask test` runs in its short form (300 orders, 60 s); here
+//! its parameters come from the command line. It runs under `cargo test`, not nextest,
+//! because nextest stops a test after 5 minutes and a long run takes longer; and
+//! `--nocapture`, so the faults and the report show as they happen.
+
+use anyhow::Result;
+
+use crate::broker::{self, Lifetime};
+use crate::{exec, postgres, test};
+
+/// The processes the suite starts: built first, since the test never builds them.
+const BINARIES: [&str; 6] = [
+    "auth-service",
+    "user-service",
+    "order-service",
+    "product-service",
+    "outbox-relay",
+    "gateway",
+];
+
+/// Prepares Postgres and tansu like `cargo xtask test`, builds the binaries and runs
+/// the suite with `orders` orders over `seconds` seconds (fault schedule from `seed`).
+pub fn run(orders: u64, seconds: u64, seed: Option<u64>) -> Result<()> {
+    postgres::ensure_running()?;
+    // The suite pauses a tansu of its own; this one gives it the binary (`TANSU_BIN`).
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    let mut build = exec::cargo();
+    build.args(["build", "--locked", "--bins"]);
+    for binary in BINARIES {
+        build.args(["-p", binary]);
+    }
+    exec::step("build", &mut build)?;
+    let mut command = exec::cargo();
+    command.args([
+        "test",
+        "--locked",
+        "-p",
+        "e2e",
+        "--test",
+        "chaos",
+        "--",
+        "--nocapture",
+    ]);
+    test::harness_env(&mut command, &broker);
+    command
+        .env("CHAOS_ORDERS", orders.to_string())
+        .env("CHAOS_SECONDS", seconds.to_string());
+    if let Some(seed) = seed {
+        command.env("CHAOS_SEED", seed.to_string());
+    }
+    exec::step("chaos", &mut command)
+}
