@@ -285,6 +285,44 @@ async fn a_late_request_that_reserves_after_the_timeout_is_released_by_the_timeo
 }
 
 #[tokio::test]
+async fn two_order_service_instances_on_one_database_fire_each_deadline_once() {
+    let saga = Saga::start_with(quick(4)).await;
+    // A second instance: its own deadline worker on the same database.
+    let _second = saga.second_order_instance().await;
+    lose(&saga.orders_db().await, &["order.created.pending"], false).await;
+    let pizza = saga.product(100, 1200).await;
+    let user = customer();
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(saga.place(&user, &[(pizza, 1)]).await);
+    }
+
+    for id in &ids {
+        saga.wait_for(*id, "REJECTED").await;
+    }
+    // Each deadline fired exactly once per attempt, whichever instance fired it: four
+    // sends and one cancel per order, never a doubled step.
+    for id in &ids {
+        let events = timeline(&saga, *id).await;
+        assert_eq!(
+            types(&events),
+            [
+                "order.created.pending",
+                "order.created.pending",
+                "order.created.pending",
+                "order.created.pending",
+                "order.cancelled"
+            ],
+            "order {id}"
+        );
+        assert_eq!(outbox_rows(&saga, "order.created.pending", *id).await, 4);
+        assert_eq!(outbox_rows(&saga, "order.cancelled", *id).await, 1);
+    }
+    assert_eq!(deadlines(&saga).await, 0);
+    assert_eq!(saga.stock(pizza).await, 100);
+}
+
+#[tokio::test]
 async fn a_cancelled_order_has_no_deadline_left_and_is_never_sent_again() {
     let mut saga = Saga::start_with(quick(5)).await;
     let pizza = saga.product(10, 1200).await;

@@ -23,6 +23,7 @@ pub struct Saga {
     pub env: TestEnv,
     pub orders: TestApp,
     pub products: TestApp,
+    order_settings: order_service::settings::Settings,
     product_settings: product_service::settings::Settings,
     products_running: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pub admin: String,
@@ -124,16 +125,23 @@ impl Saga {
         env.relay("orders", &order_settings.service);
         env.relay("products", &product_settings.service);
         // order-service stays up until the test's runtime ends.
-        let Running { http: orders, .. } = start_orders(order_settings).await;
+        let Running { http: orders, .. } = start_orders(order_settings.clone()).await;
         let products = start_products(product_settings.clone()).await;
         Self {
             env,
             orders,
             products: products.http,
+            order_settings,
             product_settings,
             products_running: Some((products.stop, products.task)),
             admin: token(Uuid::now_v7(), &[Role::Admin]),
         }
+    }
+
+    /// Starts a second order-service instance on the same database and consumer group
+    /// (its own deadline worker too), running until the test ends.
+    pub async fn second_order_instance(&self) -> TestApp {
+        start_orders(self.order_settings.clone()).await.http
     }
 
     /// Stops product-service (server and consumers) and waits until it has.
