@@ -25,4 +25,6 @@ async fn openapi_json_documents_every_order_route() {
         status,
         &serde_json::json!(["PENDING", "CONFIRMED", "REJECTED", "CANCELLED"])
     );
+    let reason = &doc["components"]["schemas"]["RejectionReason"]["enum"];
+    assert_eq!(reason, &serde_json::json!(["insufficient_stock", "timeout"]));
 }
