@@ -26,5 +26,8 @@ async fn openapi_json_documents_every_order_route() {
         &serde_json::json!(["PENDING", "CONFIRMED", "REJECTED", "CANCELLED"])
     );
     let reason = &doc["components"]["schemas"]["RejectionReason"]["enum"];
-    assert_eq!(reason, &serde_json::json!(["insufficient_stock", "timeout"]));
+    assert_eq!(
+        reason,
+        &serde_json::json!(["insufficient_stock", "timeout"])
+    );
 }
