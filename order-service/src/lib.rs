@@ -6,12 +6,18 @@
 //! (→ REJECTED). A cancel publishes `order.cancelled`, on which product-service gives
 //! the stock back (or, if the cancel reaches it first, never takes it).
 //!
+//! No order stays PENDING: the stock request has a durable deadline (`[saga]`
+//! settings). Unanswered, it is sent again; after the last attempt the order is
+//! REJECTED with reason `timeout` and `order.cancelled` compensates.
+//!
 //! # Layout
-//! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).
-//! - [`startup`]: migrations, inbox and HTTP server: the [`startup::Application`].
+//! - [`settings`]: typed settings (`[auth]`, `[saga]`) and their compiled-in defaults
+//!   (`config/default.toml`).
+//! - [`startup`]: migrations, inbox, deadline worker and HTTP server: the
+//!   [`startup::Application`].
 //! - [`routes`]: the order endpoints.
 //! - [`domain`]: request validation, idempotency keys, and the status machine.
-//! - [`events`]: payloads and the stock-reply handlers.
+//! - [`events`]: payloads, the stock-reply handlers and the stock request's deadline.
 //! - [`db`]: the diesel schema and the queries.
 //! - `migrations/`: this service's SQL migrations, embedded as [`MIGRATIONS`].
 
