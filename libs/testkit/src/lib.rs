@@ -64,6 +64,9 @@ impl TestEnv {
         KafkaSettings {
             ready_check: false,
             topic_prefix: self.prefix.clone(),
+            // A stalled group recovers within seconds, not the deployment's 30 s: tests
+            // that restart a service must not wait out a long watchdog.
+            consumer_stall_timeout_secs: 5,
             ..KafkaSettings::new(self.brokers.clone())
         }
     }

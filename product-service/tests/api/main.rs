@@ -6,5 +6,5 @@ mod health;
 mod helpers;
 mod openapi;
 mod reservations;
-mod sick_database;
 mod seed;
+mod sick_database;

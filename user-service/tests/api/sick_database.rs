@@ -13,8 +13,7 @@ use uuid::Uuid;
 use crate::helpers::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_read_only_database_never_dead_letters_a_registration_and_it_is_answered_once_writable()
-{
+async fn a_read_only_database_never_dead_letters_a_registration_and_it_is_answered_once_writable() {
     let app = spawn_app().await;
     let url = app.app.database_url.clone().expect("database url");
     faults::set_read_only(&url, true).await;
@@ -52,14 +51,18 @@ async fn a_read_only_database_never_dead_letters_a_registration_and_it_is_answer
     assert_eq!(ready.status().as_u16(), 503, "/ready reports the stall");
 
     faults::set_read_only(&url, false).await;
-    eventually(Duration::from_secs(30), "the registration is answered", || async {
-        app.count(
-            "SELECT count(*) FROM outbox WHERE event_type = $1 AND kafka_key = $2",
-            &[&topics::CREATING_USER_RESPONSE, &account.to_string()],
-        )
-        .await
-            == 1
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the registration is answered",
+        || async {
+            app.count(
+                "SELECT count(*) FROM outbox WHERE event_type = $1 AND kafka_key = $2",
+                &[&topics::CREATING_USER_RESPONSE, &account.to_string()],
+            )
+            .await
+                == 1
+        },
+    )
     .await;
     assert_eq!(
         app.count("SELECT count(*) FROM profiles WHERE id = $1", &[&account])

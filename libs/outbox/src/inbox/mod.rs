@@ -38,9 +38,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
+use comanda_kit::stalls::Stalls;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::AsyncPgConnection;
-use comanda_kit::stalls::Stalls;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
@@ -265,9 +265,7 @@ impl Inbox {
     /// One look of the watchdog; rebuilds the consumer when it is stalled.
     async fn look_after_liveness(&self) {
         let mut watchdog = self.watchdog.lock().await;
-        let verdict = watchdog
-            .look(self.handled.load(Ordering::Relaxed))
-            .await;
+        let verdict = watchdog.look(self.handled.load(Ordering::Relaxed)).await;
         let gauge = self.stall_gauge("no_progress");
         match verdict {
             Verdict::Healthy => {

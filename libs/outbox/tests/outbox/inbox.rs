@@ -155,8 +155,8 @@ async fn a_poison_message_goes_to_the_dlq_with_its_headers_and_later_messages_ar
 }
 
 #[tokio::test]
-async fn a_handler_that_says_the_message_is_invalid_dead_letters_it_at_once_with_nothing_committed(
-) {
+async fn a_handler_that_says_the_message_is_invalid_dead_letters_it_at_once_with_nothing_committed()
+{
     let db = TestDb::new().await;
     let topic = unique_topic("invalid");
     let reply_topic = unique_topic("reply");

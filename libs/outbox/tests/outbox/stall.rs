@@ -55,8 +55,7 @@ impl Handler for Record {
 #[tokio::test]
 #[ignore = "a helper process of the stall test, run by it"]
 async fn group_member_until_killed() {
-    let (Ok(group), Ok(topic)) = (std::env::var(MEMBER_GROUP), std::env::var(MEMBER_TOPIC))
-    else {
+    let (Ok(group), Ok(topic)) = (std::env::var(MEMBER_GROUP), std::env::var(MEMBER_TOPIC)) else {
         return;
     };
     let consumer: StreamConsumer = comanda_outbox::kafka::consumer_config(&brokers(), &group)
