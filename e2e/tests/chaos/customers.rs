@@ -141,8 +141,12 @@ impl Load {
         std::mem::take(&mut *self.ledger.lock().expect("ledger"))
     }
 
-    fn done(&self) -> bool {
-        self.tickets.load(Ordering::Relaxed) >= self.total
+    /// Whether a customer still waiting for its account should give up: every ticket
+    /// is taken, or the load's time is over by a minute (so customers that can never
+    /// log in cannot keep the run going forever; the checks report their accounts).
+    fn over(&self) -> bool {
+        let late = self.start + self.spacing * self.total as u32 + Duration::from_secs(60);
+        self.tickets.load(Ordering::Relaxed) >= self.total || Instant::now() > late
     }
 
     fn record(&self, update: impl FnOnce(&mut Ledger)) {
@@ -226,7 +230,7 @@ impl Load {
                 Ok(answer) if answer.status == 200 => {
                     return Some(text(&answer.body, "access_token"));
                 }
-                Ok(answer) if answer.status == 401 && !self.done() => {
+                Ok(answer) if answer.status == 401 && !self.over() => {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
                 Ok(answer) if answer.status == 401 => {
@@ -271,7 +275,7 @@ impl Load {
                     return false;
                 }
             }
-            if self.done() {
+            if self.over() {
                 self.record(|l| l.customers_waiting += 1);
                 return false;
             }

@@ -172,6 +172,13 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
         .extend(record.failed_restarts.iter().cloned());
     verdict.violations.extend(ledger.unexpected.iter().cloned());
     verdict.violations.extend(ledger.unanswered.iter().cloned());
+    if (ledger.orders.len() as u64) < plan.orders {
+        verdict.violations.push(format!(
+            "only {} of {} orders were accepted (no customer could log in?)",
+            ledger.orders.len(),
+            plan.orders
+        ));
+    }
 
     let stats = &gateway.stats;
     println!("chaos: ─── report (seed {}) ───", plan.seed);
