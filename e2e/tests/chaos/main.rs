@@ -6,7 +6,8 @@
 //! # How it runs
 //! One test, parameterised by the environment, so both forms run the same code:
 //! - `cargo xtask test` (nextest over the workspace) runs the **short form**: 300 orders
-//!   over 60 s, 8 faults (6 kills, 2 broker pauses), about 2 minutes in all.
+//!   over 60 s, 8 faults (6–8 kills, 2 broker pauses); about 80 s when every order
+//!   settles, up to 3 minutes more when some do not (the report comes either way).
 //! - `cargo xtask chaos --orders 10000 --seconds 600 [--seed X]` builds the binaries
 //!   and runs this test with `cargo test` (no nextest time limit) and these variables:
 //!
@@ -20,7 +21,10 @@
 //!
 //! The suite runs its own tansu on a free port (the broker it pauses must be its own,
 //! not the one other tests share) and writes every process's log to
-//! `target/chaos/<run>/<process>.log`.
+//! `target/chaos/<run>/<process>.log` (the processes inherit `RUST_LOG`, e.g.
+//! `RUST_LOG=info,comanda_outbox::inbox=debug` to watch the consumers). When a run fails,
+//! the report ends with where each saga stands: unpublished outbox rows per service, and
+//! how many messages each service consumed and when it last did.
 //!
 //! # Layout
 //! - `customers`: the catalogue, and customers who register, order and cancel.
