@@ -106,7 +106,11 @@ impl Watchdog {
                 return Verdict::Unknown;
             }
         };
-        let moved = self.last.as_ref() != Some(&snapshot) || handled != self.handled_seen;
+        // Progress is what the group has done: its committed offsets, or a message this
+        // inbox finished. New messages arriving (the lag growing) are not progress, or a
+        // stalled group under steady traffic would never look stalled.
+        let moved = self.last.as_ref().map(|last| &last.committed) != Some(&snapshot.committed)
+            || handled != self.handled_seen;
         let lag = snapshot.lag;
         self.last = Some(snapshot);
         self.handled_seen = handled;
