@@ -439,24 +439,6 @@ async fn scheduling_again_moves_the_deadline_and_starts_its_count_over() {
     assert_eq!(db.count(&again).await, 1);
 }
 
-/// Turns `db` read-only (or writable) and ends its sessions, as a failover would.
-async fn read_only(db: &TestDb, on: bool) {
-    use diesel_async::SimpleAsyncConnection;
-    let name = db.url.rsplit('/').next().expect("database name").to_owned();
-    let value = if on { "on" } else { "off" };
-    let mut conn = db.connect().await;
-    for sql in [
-        "SET default_transaction_read_only = off".to_owned(),
-        format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"),
-        format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ),
-    ] {
-        conn.batch_execute(&sql).await.expect("read-only switched");
-    }
-}
-
 #[tokio::test]
 async fn a_read_only_database_is_a_stall_and_its_deadlines_fire_once_it_is_writable() {
     let db = TestDb::new().await;
@@ -473,7 +455,7 @@ async fn a_read_only_database_is_a_stall_and_its_deadlines_fire_once_it_is_writa
         .poll_interval(Duration::from_millis(50))
         .stalls(stalls.clone())
         .build();
-    read_only(&db, true).await;
+    db.set_read_only(true).await;
     let stop = CancellationToken::new();
     let running = tokio::spawn({
         let stop = stop.clone();
@@ -489,7 +471,7 @@ async fn a_read_only_database_is_a_stall_and_its_deadlines_fire_once_it_is_writa
         "{:?}",
         stalls.report()
     );
-    read_only(&db, false).await;
+    db.set_read_only(false).await;
     wait_until("the deadline fires and the stall ends", || {
         !stalls.is_stalled("deadlines")
     })

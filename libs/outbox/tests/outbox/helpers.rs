@@ -47,6 +47,33 @@ impl TestDb {
             .expect("sql runs");
     }
 
+    /// Turns this database read-only (or writable again) and ends its other sessions, so
+    /// the pool reconnects under the new default, as after a failover to a standby.
+    pub async fn set_read_only(&self, on: bool) {
+        use diesel_async::SimpleAsyncConnection;
+        let name = self
+            .url
+            .rsplit('/')
+            .next()
+            .expect("database name")
+            .to_owned();
+        let value = if on { "on" } else { "off" };
+        let mut conn = self.connect().await;
+        // This session itself starts read-only once the database is: lift it for the
+        // ALTER (its own statement: a multi-statement string is one transaction, begun
+        // read-only).
+        for sql in [
+            "SET default_transaction_read_only = off".to_owned(),
+            format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        ] {
+            conn.batch_execute(&sql).await.expect("read-only switched");
+        }
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         use diesel::sql_types::BigInt;
         #[derive(diesel::QueryableByName)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comanda_kit::stalls::Stalls;
 use comanda_outbox::{Envelope, Handler, HandlerError, Inbox, Outcome};
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use serde_json::json;
@@ -81,26 +81,6 @@ async fn messages_in(topic: &str) -> i64 {
     .expect("count task")
 }
 
-/// Turns the test database read-only (or back) and ends its other sessions, so the
-/// pool reconnects under the new default, as after a failover to a standby.
-async fn set_read_only(db: &TestDb, on: bool) {
-    let name = db.url.rsplit('/').next().expect("database name").to_owned();
-    let value = if on { "on" } else { "off" };
-    let mut conn = db.connect().await;
-    // This session itself starts read-only once the database is: lift it for the ALTER
-    // (its own statement: a multi-statement string is one transaction, begun read-only).
-    for sql in [
-        "SET default_transaction_read_only = off".to_owned(),
-        format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {value}"),
-        format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ),
-    ] {
-        conn.batch_execute(&sql).await.expect("read-only switched");
-    }
-}
-
 #[tokio::test]
 async fn a_handler_failing_transiently_many_times_is_applied_once_and_never_dead_lettered() {
     let db = TestDb::new().await;
@@ -158,7 +138,7 @@ async fn a_read_only_database_is_waited_out_reported_as_a_stall_and_never_dead_l
         .build(db.pool.clone())
         .await
         .expect("inbox builds");
-    set_read_only(&db, true).await;
+    db.set_read_only(true).await;
     let token = CancellationToken::new();
     let running = tokio::spawn({
         let token = token.clone();
@@ -188,7 +168,7 @@ async fn a_read_only_database_is_waited_out_reported_as_a_stall_and_never_dead_l
     assert_eq!(db.count("SELECT count(*) AS n FROM effects").await, 0);
     assert_eq!(messages_in(&dlq).await, 0, "nothing was dead-lettered");
 
-    set_read_only(&db, false).await;
+    db.set_read_only(false).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while db.count("SELECT count(*) AS n FROM effects").await == 0 {
         assert!(
