@@ -31,11 +31,13 @@
 //! - `client`: a gateway client that retries as a good client does.
 //! - `faults`: the seeded fault schedule and its execution.
 //! - `checks`: the invariants, read from the databases and the dead-letter topic.
+//! - `db`: the queries on the services' databases the checks and the settling use.
 //! - `rng`: a seeded generator.
 
 mod checks;
 mod client;
 mod customers;
+mod db;
 mod faults;
 mod rng;
 
@@ -47,9 +49,10 @@ use comanda_testkit::broker::PrivateBroker;
 use comanda_testkit::{env_or, TestEnv};
 use e2e::stack::{self, Options, Stack};
 
-use crate::checks::{Databases, Evidence};
+use crate::checks::Evidence;
 use crate::client::{Gateway, Stats};
 use crate::customers::Load;
+use crate::db::Databases;
 use crate::rng::Rng;
 
 /// Products the customers order from.
@@ -81,8 +84,8 @@ impl Plan {
         }
     }
 
-    /// Stock per product: about five sixths of what the orders will ask for, so the
-    /// later orders meet empty shelves and some are REJECTED.
+    /// Stock per product: one unit per order, while the orders ask for about 1.6 per
+    /// order and product, so the later orders meet empty shelves and are REJECTED.
     fn stock(&self) -> i64 {
         (self.orders as i64).max(20)
     }
@@ -184,7 +187,30 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
         ));
     }
 
-    let stats = &gateway.stats;
+    let timings = [began.elapsed(), set_up, load_time, settle_time];
+    report(&plan, &record, &ledger, &gateway.stats, &verdict, timings);
+    if !verdict.violations.is_empty() {
+        for line in db.pipeline().await {
+            println!("chaos: where things stand: {line}");
+        }
+    }
+    assert!(
+        verdict.violations.is_empty(),
+        "{} violations (seed {}); see the report above",
+        verdict.violations.len(),
+        plan.seed
+    );
+}
+
+/// Prints what happened and what held; `timings` are the whole run, set-up, load, settle.
+fn report(
+    plan: &Plan,
+    record: &faults::Record,
+    ledger: &customers::Ledger,
+    stats: &Stats,
+    verdict: &checks::Verdict,
+    timings: [Duration; 4],
+) {
     println!("chaos: ─── report (seed {}) ───", plan.seed);
     println!(
         "chaos: faults: {} kills {:?}, {} broker pauses ({:.1} s stopped), slowest restart {:.1} s, {} restarts failed",
@@ -222,23 +248,9 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     for violation in verdict.violations.iter().take(20) {
         println!("chaos: violation: {violation}");
     }
-    if !verdict.violations.is_empty() {
-        for line in db.pipeline().await {
-            println!("chaos: where things stand: {line}");
-        }
-    }
+    let [total, set_up, load, settle] = timings.map(|t| t.as_secs_f64());
     println!(
-        "chaos: {} violations; elapsed {:.0} s (set-up {:.0} s, load {:.0} s, settle {:.0} s)",
+        "chaos: {} violations; elapsed {total:.0} s (set-up {set_up:.0} s, load {load:.0} s, settle {settle:.0} s)",
         verdict.violations.len(),
-        began.elapsed().as_secs_f64(),
-        set_up.as_secs_f64(),
-        load_time.as_secs_f64(),
-        settle_time.as_secs_f64()
-    );
-    assert!(
-        verdict.violations.is_empty(),
-        "{} violations (seed {}); see the report above",
-        verdict.violations.len(),
-        plan.seed
     );
 }
