@@ -10,6 +10,26 @@ use uuid::Uuid;
 
 use e2e::stack::Stack;
 
+/// One event of an order's saga, as its producer's outbox and its consumer's inbox see it.
+pub struct SagaEvent {
+    /// Event type, e.g. `order.cancelled`.
+    pub kind: String,
+    /// Event id.
+    pub id: Uuid,
+    /// Full topic name.
+    pub topic: String,
+    /// The service whose outbox holds it.
+    pub producer: &'static str,
+    /// The service that consumes it.
+    pub consumer: &'static str,
+    /// When its outbox row was written (UTC, time of day).
+    pub created_at: String,
+    /// Whether the relay marked it published.
+    pub published: bool,
+    /// Whether the consumer recorded it in `processed_messages`.
+    pub consumed: bool,
+}
+
 /// Connections to the services' databases.
 pub struct Databases {
     order: Client,
@@ -61,6 +81,116 @@ impl Databases {
             ));
         }
         lines
+    }
+
+    /// A few orders worth tracing when a run fails, each with why: reservations held
+    /// for orders not CONFIRMED, orders given up for `timeout`, orders still PENDING.
+    pub async fn troubled_orders(&self) -> Vec<(Uuid, String)> {
+        let mut troubled = Vec::new();
+        let held = Self::ids(
+            &self.product,
+            "SELECT order_id FROM reservations WHERE status = 'RESERVED'",
+        )
+        .await;
+        let rows = self
+            .order
+            .query(
+                "SELECT id, status FROM orders WHERE status <> 'CONFIRMED'",
+                &[],
+            )
+            .await
+            .expect("reading orders");
+        for row in rows {
+            let (id, status): (Uuid, String) = (row.get(0), row.get(1));
+            if held.contains(&id) && troubled.len() < 3 {
+                troubled.push((id, format!("{status}, but its stock is still held")));
+            }
+        }
+        for (sql, why) in [
+            (
+                "SELECT id FROM orders WHERE rejection_reason = 'timeout' LIMIT 2",
+                "REJECTED for timeout",
+            ),
+            (
+                "SELECT id FROM orders WHERE status = 'PENDING' LIMIT 2",
+                "PENDING",
+            ),
+        ] {
+            for id in Self::ids(&self.order, sql).await {
+                troubled.push((id, why.to_owned()));
+            }
+        }
+        troubled
+    }
+
+    /// Ids of the events published to `topic` by any service's outbox.
+    pub async fn published_ids(&self, topic: &str) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        for client in [&self.auth, &self.user, &self.order, &self.product] {
+            let rows = client
+                .query(
+                    "SELECT event_id FROM outbox WHERE topic = $1 AND published_at IS NOT NULL",
+                    &[&topic],
+                )
+                .await
+                .expect("reading the outbox");
+            ids.extend(rows.iter().map(|r| r.get::<_, Uuid>(0)));
+        }
+        ids
+    }
+
+    /// Every event of `order`'s saga in either outbox, oldest first.
+    pub async fn saga_events(&self, order: Uuid) -> Vec<SagaEvent> {
+        let sides = [
+            (
+                "order-service",
+                &self.order,
+                "product-service",
+                &self.product,
+            ),
+            (
+                "product-service",
+                &self.product,
+                "order-service",
+                &self.order,
+            ),
+        ];
+        let mut events = Vec::new();
+        for (producer, outbox, consumer, inbox) in sides {
+            let rows = outbox
+                .query(
+                    "SELECT event_type, event_id, topic, \
+                            to_char(created_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'), \
+                            published_at IS NOT NULL \
+                     FROM outbox WHERE kafka_key = $1",
+                    &[&order.to_string()],
+                )
+                .await
+                .expect("reading the outbox");
+            for row in rows {
+                let id: Uuid = row.get(1);
+                let consumed = inbox
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM processed_messages WHERE event_id = $1)",
+                        &[&id],
+                    )
+                    .await
+                    .expect("reading processed messages")
+                    .get(0);
+                events.push(SagaEvent {
+                    kind: row.get(0),
+                    id,
+                    topic: row.get(2),
+                    producer,
+                    consumer,
+                    created_at: row.get(3),
+                    published: row.get(4),
+                    consumed,
+                });
+            }
+        }
+        events.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        events
     }
 
     /// Stock of every product, by id.

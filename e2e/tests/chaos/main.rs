@@ -23,8 +23,9 @@
 //! not the one other tests share) and writes every process's log to
 //! `target/chaos/<run>/<process>.log` (the processes inherit `RUST_LOG`, e.g.
 //! `RUST_LOG=info,comanda_outbox::inbox=debug` to watch the consumers). When a run fails,
-//! the report ends with where each saga stands: unpublished outbox rows per service, and
-//! how many messages each service consumed and when it last did.
+//! the report ends with where the sagas stand: unpublished outbox rows per service, how
+//! many messages each service consumed and when it last did, and for a few troubled
+//! orders every event: published?, on the broker (partition, offset)?, consumed?
 //!
 //! # Layout
 //! - `customers`: the catalogue, and customers who register, order and cancel.
@@ -33,6 +34,7 @@
 //! - `checks`: the invariants, read from the databases and the dead-letter topic.
 //! - `db`: the queries on the services' databases the checks and the settling use.
 //! - `rng`: a seeded generator.
+//! - `trace`: on failure, where each event of a few troubled orders went.
 
 mod checks;
 mod client;
@@ -40,6 +42,7 @@ mod customers;
 mod db;
 mod faults;
 mod rng;
+mod trace;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -192,6 +195,10 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     if !verdict.violations.is_empty() {
         for line in db.pipeline().await {
             println!("chaos: where things stand: {line}");
+        }
+        let troubled = db.troubled_orders().await;
+        for line in trace::trace(&db, &stack.env().brokers, &troubled).await {
+            println!("chaos: trace: {line}");
         }
     }
     assert!(
