@@ -1,4 +1,4 @@
-//! `cargo xtask chaos [--orders N] [--seconds S] [--seed X]`: the chaos suite
+//! `cargo xtask chaos [--orders N] [--seconds S] [--fault-every F] [--seed X]`: the chaos suite
 //! (`e2e/tests/chaos`) at the length asked for.
 //!
 //! It is the same test `cargo xtask test` runs in its short form (300 orders, 60 s); here
@@ -22,8 +22,9 @@ const BINARIES: [&str; 6] = [
 ];
 
 /// Prepares Postgres and tansu like `cargo xtask test`, builds the binaries and runs
-/// the suite with `orders` orders over `seconds` seconds (fault schedule from `seed`).
-pub fn run(orders: u64, seconds: u64, seed: Option<u64>) -> Result<()> {
+/// the suite with `orders` orders over `seconds` seconds, a fault every `fault_every`
+/// seconds (schedule from `seed`).
+pub fn run(orders: u64, seconds: u64, fault_every: u64, seed: Option<u64>) -> Result<()> {
     postgres::ensure_running()?;
     // The suite pauses a tansu of its own; this one gives it the binary (`TANSU_BIN`).
     let broker = broker::ensure_running(Lifetime::ThisRun)?;
@@ -47,7 +48,8 @@ pub fn run(orders: u64, seconds: u64, seed: Option<u64>) -> Result<()> {
     test::harness_env(&mut command, &broker);
     command
         .env("CHAOS_ORDERS", orders.to_string())
-        .env("CHAOS_SECONDS", seconds.to_string());
+        .env("CHAOS_SECONDS", seconds.to_string())
+        .env("CHAOS_FAULT_EVERY", fault_every.to_string());
     if let Some(seed) = seed {
         command.env("CHAOS_SEED", seed.to_string());
     }

@@ -43,9 +43,12 @@ pub enum Command {
         /// Orders to place, paced evenly over the load.
         #[arg(long, default_value_t = 300)]
         orders: u64,
-        /// Length of the load in seconds (one fault every ~7 s, at least 8).
+        /// Length of the load in seconds.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Seconds between faults (at least 8 faults in all).
+        #[arg(long, default_value_t = 7)]
+        fault_every: u64,
         /// Seed of the fault schedule and the orders (default: the clock; printed).
         #[arg(long)]
         seed: Option<u64>,
@@ -83,8 +86,9 @@ impl Command {
             Command::Chaos {
                 orders,
                 seconds,
+                fault_every,
                 seed,
-            } => crate::chaos::run(orders, seconds, seed),
+            } => crate::chaos::run(orders, seconds, fault_every, seed),
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),

@@ -3,8 +3,8 @@
 //! it; half the pauses also kill a service while the broker is frozen, the way the
 //! consumer stall of issue 11 was first seen (a group member dies mid-rebalance).
 //!
-//! The schedule is drawn from the seed before the load starts: one fault every ~7 s
-//! (at least 8), every fourth a broker pause, the others kills cycling through the
+//! The schedule is drawn from the seed before the load starts: one fault every `every`
+//! seconds (7 by default; at least 8 faults), every fourth a broker pause, the others kills cycling through the
 //! targets in a shuffled order so each is hit; so 60 s give 6 kills and 2 pauses.
 
 use std::collections::BTreeMap;
@@ -45,9 +45,10 @@ pub enum Fault {
     },
 }
 
-/// Faults and when they start, counted from the start of the load.
-pub fn plan(rng: &mut Rng, seconds: u64) -> Vec<(Duration, Fault)> {
-    let count = (seconds / 7).max(8);
+/// Faults, one per `every` seconds of a `seconds` long load (at least 8), and when they
+/// start, counted from the start of the load.
+pub fn plan(rng: &mut Rng, seconds: u64, every: u64) -> Vec<(Duration, Fault)> {
+    let count = (seconds / every.max(1)).max(8);
     let spacing = Duration::from_secs(seconds) / count as u32;
     let mut targets = Vec::new();
     let mut faults = Vec::new();

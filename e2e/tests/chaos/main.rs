@@ -14,7 +14,8 @@
 //! | variable | default | meaning |
 //! | --- | --- | --- |
 //! | `CHAOS_ORDERS` | 300 | orders placed, paced evenly over the load |
-//! | `CHAOS_SECONDS` | 60 | length of the load; one fault every ~7 s (at least 8) |
+//! | `CHAOS_SECONDS` | 60 | length of the load |
+//! | `CHAOS_FAULT_EVERY` | 7 | seconds between faults (at least 8 faults in all) |
 //! | `CHAOS_SEED` | the clock | the fault schedule and the orders (printed, to rerun) |
 //! | `CHAOS_CUSTOMERS` | 10 | customers; 4 of them register during the load |
 //! | `CHAOS_SETTLE_SECONDS` | 180 | how long the end waits for every order to be final |
@@ -69,6 +70,7 @@ struct Plan {
     orders: u64,
     seconds: u64,
     seed: u64,
+    fault_every: u64,
     customers: usize,
     settle: Duration,
 }
@@ -82,6 +84,7 @@ impl Plan {
             orders: env_or("CHAOS_ORDERS", 300u64).max(1),
             seconds: env_or("CHAOS_SECONDS", 60u64).max(1),
             seed: env_or("CHAOS_SEED", clock),
+            fault_every: env_or("CHAOS_FAULT_EVERY", 7u64).max(1),
             customers: env_or("CHAOS_CUSTOMERS", 10usize).max(LATE_CUSTOMERS + 1),
             settle: Duration::from_secs(env_or("CHAOS_SETTLE_SECONDS", 180)),
         }
@@ -123,10 +126,11 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     let dlq_topic = env.topic(comanda_outbox::topics::DLQ);
     let log_dir = stack::target_dir().join("chaos").join(&run);
     println!(
-        "chaos: run {run}, seed {}, {} orders over {} s, {} customers; logs in {}",
+        "chaos: run {run}, seed {}, {} orders over {} s, a fault every {} s, {} customers; logs in {}",
         plan.seed,
         plan.orders,
         plan.seconds,
+        plan.fault_every,
         plan.customers,
         log_dir.display()
     );
@@ -150,7 +154,7 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
         })
     };
 
-    let schedule = faults::plan(&mut rng.fork(), plan.seconds);
+    let schedule = faults::plan(&mut rng.fork(), plan.seconds, plan.fault_every);
     let load = Load::new(
         Arc::clone(&gateway),
         &run,
