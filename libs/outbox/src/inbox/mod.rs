@@ -272,15 +272,18 @@ impl Inbox {
                 gauge.set(0.0);
                 self.stalls.clear(&self.stall_name);
             }
-            Verdict::Unknown => {}
             Verdict::Waiting { for_, .. } => gauge.set(for_.as_secs_f64()),
             Verdict::Stalled { lag, for_ } => {
                 gauge.set(for_.as_secs_f64());
+                let waiting = match lag {
+                    Some(lag) => format!("{lag} message(s) waiting"),
+                    None => "the group's offsets unreadable".to_owned(),
+                };
                 let reason = format!(
-                    "no progress for {}s with {lag} message(s) waiting; consumer rebuilt",
+                    "no progress for {}s with {waiting}; consumer rebuilt",
                     for_.as_secs()
                 );
-                tracing::warn!(consumer = %self.name, lag, ?for_, "consumer stalled; rebuilding it");
+                tracing::warn!(consumer = %self.name, ?lag, ?for_, "consumer stalled; rebuilding it");
                 self.stalls.set(&self.stall_name, reason);
                 metrics::counter!("inbox_consumer_rebuilds_total", "consumer" => self.name.clone())
                     .increment(1);

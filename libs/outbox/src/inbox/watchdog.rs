@@ -42,13 +42,12 @@ struct Snapshot {
 pub(super) enum Verdict {
     /// Nothing to do, or progress being made.
     Healthy,
-    /// The broker could not be asked; no judgement (a paused broker is not a stalled
-    /// consumer, and rebuilding would not help).
-    Unknown,
-    /// Lag and no progress for `for_`; below the stall timeout.
-    Waiting { lag: i64, for_: Duration },
-    /// Lag and no progress for at least the stall timeout: rebuild the consumer.
-    Stalled { lag: i64, for_: Duration },
+    /// Lag (`None`: the group's offsets could not be read) and no progress for `for_`;
+    /// below the stall timeout.
+    Waiting { lag: Option<i64>, for_: Duration },
+    /// Lag (or unreadable offsets) and no progress for at least the stall timeout:
+    /// rebuild the consumer.
+    Stalled { lag: Option<i64>, for_: Duration },
 }
 
 /// Watches one consumer group for lag without progress.
@@ -93,31 +92,45 @@ impl Watchdog {
         let measured = tokio::task::spawn_blocking(move || measure(&probe, &topics)).await;
         let now = Instant::now();
         let snapshot = match measured {
-            Ok(Ok(snapshot)) => snapshot,
+            Ok(Ok(snapshot)) => Some(snapshot),
             Ok(Err(error)) => {
                 tracing::debug!(%error, "watchdog could not read the group's offsets");
-                self.last = None;
-                self.progress_at = now;
-                return Verdict::Unknown;
+                None
             }
             Err(error) => {
                 tracing::warn!(%error, "watchdog probe panicked");
-                self.progress_at = now;
-                return Verdict::Unknown;
+                None
             }
         };
-        // Progress is what the group has done: its committed offsets, or a message this
-        // inbox finished. New messages arriving (the lag growing) are not progress, or a
-        // stalled group under steady traffic would never look stalled.
-        let moved = self.last.as_ref().map(|last| &last.committed) != Some(&snapshot.committed)
-            || handled != self.handled_seen;
-        let lag = snapshot.lag;
-        self.last = Some(snapshot);
+        // A group whose offsets cannot be read (tansu answers OffsetFetch with an error
+        // while a group is stuck forming) is no evidence of progress: only a message
+        // this inbox finished is. A broker that is down long enough gets the consumer
+        // rebuilt too, which costs a rejoin and nothing else.
+        let handled_moved = handled != self.handled_seen;
         self.handled_seen = handled;
-        if lag == 0 || moved {
-            self.progress_at = now;
-            return Verdict::Healthy;
-        }
+        let lag = match snapshot {
+            Some(snapshot) => {
+                // Progress is what the group has done: its committed offsets, or a
+                // message this inbox finished. New messages arriving (the lag growing)
+                // are not progress, or a stalled group under steady traffic would never
+                // look stalled.
+                let moved = self.last.as_ref().map(|last| &last.committed)
+                    != Some(&snapshot.committed)
+                    || handled_moved;
+                let lag = snapshot.lag;
+                self.last = Some(snapshot);
+                if lag == 0 || moved {
+                    self.progress_at = now;
+                    return Verdict::Healthy;
+                }
+                Some(lag)
+            }
+            None if handled_moved => {
+                self.progress_at = now;
+                return Verdict::Healthy;
+            }
+            None => None,
+        };
         let for_ = now.duration_since(self.progress_at);
         if for_ >= self.stall_timeout {
             Verdict::Stalled { lag, for_ }
