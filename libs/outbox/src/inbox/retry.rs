@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rdkafka::message::{BorrowedMessage, Message};
@@ -25,22 +26,13 @@ enum Failure {
     DeadLetter(String),
 }
 
-/// Capped exponential backoff: `first`, doubling, never above `max`.
-struct Backoff {
-    next: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    fn new(first: Duration, max: Duration) -> Self {
-        Self { next: first, max }
-    }
-
-    fn next_delay(&mut self) -> Duration {
-        let delay = self.next.min(self.max);
-        self.next = (self.next * 2).min(self.max);
-        delay
-    }
+/// Capped exponential backoff without an end: `first`, doubling, never above `max`.
+fn retry_delays(first: Duration, max: Duration) -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(first)
+        .with_max_delay(max)
+        .without_max_times()
+        .build()
 }
 
 impl Inbox {
@@ -61,7 +53,7 @@ impl Inbox {
             correlation_id = %event.correlation_id,
         );
         let _entered = span.enter();
-        let mut backoff = Backoff::new(self.first_retry, self.max_retry_delay);
+        let mut backoff = retry_delays(self.first_retry, self.max_retry_delay);
         let mut conflicts_in_a_row = 0;
         let mut failing_since: Option<Instant> = None;
         let outcome = loop {
@@ -81,7 +73,7 @@ impl Inbox {
                 }
                 Failure::Conflict(error) | Failure::Retry(error) => {
                     conflicts_in_a_row = 0;
-                    (backoff.next_delay(), error)
+                    (backoff.next().unwrap_or(self.max_retry_delay), error)
                 }
             };
             tracing::warn!(%error, ?delay, "applying failed; retrying (never dead-lettered)");
@@ -158,8 +150,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap_and_stays_there() {
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(500));
-        let delays: Vec<_> = (0..6).map(|_| backoff.next_delay().as_millis()).collect();
+        let delays: Vec<_> = retry_delays(Duration::from_millis(100), Duration::from_millis(500))
+            .take(6)
+            .map(|delay| delay.as_millis())
+            .collect();
         assert_eq!(delays, vec![100, 200, 400, 500, 500, 500]);
     }
 }
