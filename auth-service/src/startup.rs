@@ -37,14 +37,11 @@ impl Application {
         let kafka = &service.kafka;
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
-        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
+        let inbox = Inbox::for_service(kafka, GROUP, &stalls)
             .handle(
                 &kafka.topic(topics::CREATING_USER_RESPONSE),
                 ApplyRegistrationResult,
             )
-            .dlq_topic(kafka.topic(topics::DLQ))
-            .stalls(stalls.clone())
-            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();

@@ -34,13 +34,10 @@ impl Application {
         let kafka = &service.kafka;
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
-        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
+        let inbox = Inbox::for_service(kafka, GROUP, &stalls)
             .handle(&kafka.topic(topics::STOCK_RESERVED), ConfirmOrder)
             .handle(&kafka.topic(topics::STOCK_FAILED), RejectOrder)
             .handle(&kafka.topic(topics::STOCK_RELEASED), RecordRelease)
-            .dlq_topic(kafka.topic(topics::DLQ))
-            .stalls(stalls.clone())
-            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();

@@ -47,12 +47,9 @@ impl Application {
         };
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
-        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
+        let inbox = Inbox::for_service(kafka, GROUP, &stalls)
             .handle(&kafka.topic(topics::ORDER_CREATED_PENDING), reserve)
             .handle(&kafka.topic(topics::ORDER_CANCELLED), release)
-            .dlq_topic(kafka.topic(topics::DLQ))
-            .stalls(stalls.clone())
-            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();

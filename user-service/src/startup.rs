@@ -34,11 +34,8 @@ impl Application {
         };
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
-        let inbox = Inbox::builder(&kafka.group(GROUP), &kafka.brokers)
+        let inbox = Inbox::for_service(kafka, GROUP, &stalls)
             .handle(&kafka.topic(topics::CREATING_USER), create_profile)
-            .dlq_topic(kafka.topic(topics::DLQ))
-            .stalls(stalls.clone())
-            .stall_timeout(kafka.consumer_stall_timeout())
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();

@@ -68,6 +68,14 @@ pub struct KafkaSettings {
     /// tears itself down and joins again (see `comanda_outbox::inbox`'s watchdog).
     #[serde(default = "default_stall_timeout_secs")]
     pub consumer_stall_timeout_secs: u64,
+    /// This process's name in its consumer groups (Kafka static membership,
+    /// `group.instance.id`); default: the host name. A restarted process takes its
+    /// predecessor's place in the group instead of waiting for the dead member to
+    /// expire, and tansu 0.6.0 only recovers a group whose leader was SIGKILLed this
+    /// way (README, "The broker"). Two processes of one service on one host must be
+    /// given different names.
+    #[serde(default)]
+    pub instance_id: Option<String>,
 }
 
 /// 30 s: well above a rebalance or a broker restart, short enough that a stuck
@@ -84,7 +92,19 @@ impl KafkaSettings {
             ready_check: true,
             topic_prefix: String::new(),
             consumer_stall_timeout_secs: default_stall_timeout_secs(),
+            instance_id: None,
         }
+    }
+
+    /// This process's static member name: [`KafkaSettings::instance_id`] or the host name.
+    pub fn instance_id(&self) -> String {
+        self.instance_id.clone().unwrap_or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .and_then(|name| name.into_string().ok())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "localhost".to_owned())
+        })
     }
 
     /// How long a consumer group may have lag without progress before a consumer is rebuilt.

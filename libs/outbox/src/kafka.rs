@@ -64,6 +64,20 @@ pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
     config
 }
 
+/// [`consumer_config`] for a member of `group` that joins it under the static name
+/// `instance` (`group.instance.id`), when given one.
+///
+/// A static member that restarts takes its own place back: same member id, same
+/// partitions, no rebalance, and it does not depend on the coordinator noticing that
+/// its predecessor died. Closing a static member does not leave the group (KIP-345).
+pub fn member_config(brokers: &str, group: &str, instance: Option<&str>) -> ClientConfig {
+    let mut config = consumer_config(brokers, group);
+    if let Some(instance) = instance {
+        config.set("group.instance.id", instance);
+    }
+    config
+}
+
 /// The value of header `name` as UTF-8, if present.
 pub fn header<'a, H: Headers>(headers: Option<&'a H>, name: &str) -> Option<&'a str> {
     headers?

@@ -38,12 +38,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
+use comanda_kit::settings::KafkaSettings;
 use comanda_kit::stalls::Stalls;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::AsyncPgConnection;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
+use rdkafka::ClientConfig;
 
 pub use handler::{decode, Handler, HandlerError};
 
@@ -87,9 +89,17 @@ pub struct InboxBuilder {
     stall_timeout: Duration,
     dlq_topic: String,
     stalls: Stalls,
+    instance_id: Option<String>,
 }
 
 impl InboxBuilder {
+    /// Joins the group as the static member `instance` ([`kafka::member_config`]); by
+    /// default the inbox is a dynamic member with a new identity on every start.
+    pub fn instance_id(mut self, instance: impl Into<String>) -> Self {
+        self.instance_id = Some(instance.into());
+        self
+    }
+
     /// Where the inbox reports that it is stuck (read by `/ready`).
     pub fn stalls(mut self, stalls: Stalls) -> Self {
         self.stalls = stalls;
@@ -136,7 +146,7 @@ impl InboxBuilder {
         topics::ensure(&self.brokers, &wanted).await?;
         let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
         subscribed.sort();
-        let consumer = join(&self.brokers, &self.name, &subscribed)?;
+        let consumer = join(&self.member_config(), &subscribed)?;
         let probe: BaseConsumer = kafka::consumer_config(&self.brokers, &self.name)
             .create()
             .context("creating the consumer group probe")?;
@@ -150,6 +160,7 @@ impl InboxBuilder {
                 subscribed.clone(),
                 self.stall_timeout,
             )),
+            member_config: self.member_config(),
             name: self.name,
             brokers: self.brokers,
             handlers: self.handlers,
@@ -166,11 +177,15 @@ impl InboxBuilder {
     }
 }
 
-/// A consumer in group `group`, subscribed to `topics`.
-fn join(brokers: &str, group: &str, topics: &[String]) -> anyhow::Result<StreamConsumer> {
-    let consumer: StreamConsumer = kafka::consumer_config(brokers, group)
-        .create()
-        .context("creating the Kafka consumer")?;
+impl InboxBuilder {
+    fn member_config(&self) -> ClientConfig {
+        kafka::member_config(&self.brokers, &self.name, self.instance_id.as_deref())
+    }
+}
+
+/// A consumer made from `config`, subscribed to `topics`.
+fn join(config: &ClientConfig, topics: &[String]) -> anyhow::Result<StreamConsumer> {
+    let consumer: StreamConsumer = config.create().context("creating the Kafka consumer")?;
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics).context("subscribing")?;
     Ok(consumer)
@@ -186,6 +201,8 @@ pub struct Inbox {
     max_retry_delay: Duration,
     dlq_topic: String,
     pool: Pool<AsyncPgConnection>,
+    /// How every consumer of this inbox is made (group, static name, timeouts).
+    member_config: ClientConfig,
     /// Replaced by a new consumer when the watchdog finds this one stalled.
     consumer: Mutex<Arc<StreamConsumer>>,
     dlq: FutureProducer,
@@ -209,7 +226,19 @@ impl Inbox {
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             dlq_topic: topics::DLQ.to_owned(),
             stalls: Stalls::new(),
+            instance_id: None,
         }
+    }
+
+    /// Starts building a service's inbox of group `group` as its settings say: the
+    /// group and dead-letter topic under the topic prefix, the stall timeout, and
+    /// this process's static member name.
+    pub fn for_service(kafka: &KafkaSettings, group: &str, stalls: &Stalls) -> InboxBuilder {
+        Self::builder(&kafka.group(group), &kafka.brokers)
+            .dlq_topic(kafka.topic(topics::DLQ))
+            .stalls(stalls.clone())
+            .stall_timeout(kafka.consumer_stall_timeout())
+            .instance_id(kafka.instance_id())
     }
 
     /// The consumer in use now.
@@ -299,7 +328,8 @@ impl Inbox {
     async fn rebuild(&self) -> anyhow::Result<()> {
         // Created unsubscribed: it joins only once the old one has left, so the new
         // generation is made of live members.
-        let fresh: StreamConsumer = kafka::consumer_config(&self.brokers, &self.name)
+        let fresh: StreamConsumer = self
+            .member_config
             .create()
             .context("creating the Kafka consumer")?;
         let fresh = Arc::new(fresh);

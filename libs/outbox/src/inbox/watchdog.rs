@@ -12,8 +12,10 @@
 //! group has lag and neither its committed offsets nor this inbox have moved for the
 //! stall timeout, the consumer is stalled, whatever the reason: it holds partitions it
 //! does not fetch, or it holds none while nobody else makes progress either. The inbox
-//! then tears its consumer down (leaving the group) and joins again with a new one,
-//! which forces a new generation with a live leader.
+//! then tears its consumer down and joins again with a new one. A dynamic member
+//! leaves the group on the way, which forces a new generation with a live leader; a
+//! static member (the services run as one, see [`super::InboxBuilder::instance_id`])
+//! comes back as itself and fetches afresh.
 //!
 //! A message being retried (a sick database) is not a consumer stall: the inbox does
 //! not look while it handles one, and reports that stall itself.

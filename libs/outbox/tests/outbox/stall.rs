@@ -27,6 +27,7 @@ use crate::helpers::{brokers, envelope, produce, producer, unique_topic, TestDb}
 
 const MEMBER_GROUP: &str = "COMANDA_TEST_MEMBER_GROUP";
 const MEMBER_TOPIC: &str = "COMANDA_TEST_MEMBER_TOPIC";
+const MEMBER_INSTANCE: &str = "COMANDA_TEST_MEMBER_INSTANCE";
 
 /// Records one row in `effects` per event.
 struct Record(Arc<AtomicUsize>);
@@ -58,9 +59,11 @@ async fn group_member_until_killed() {
     let (Ok(group), Ok(topic)) = (std::env::var(MEMBER_GROUP), std::env::var(MEMBER_TOPIC)) else {
         return;
     };
-    let consumer: StreamConsumer = comanda_outbox::kafka::consumer_config(&brokers(), &group)
-        .create()
-        .expect("consumer");
+    let instance = std::env::var(MEMBER_INSTANCE).ok();
+    let consumer: StreamConsumer =
+        comanda_outbox::kafka::member_config(&brokers(), &group, instance.as_deref())
+            .create()
+            .expect("consumer");
     consumer.subscribe(&[&topic]).expect("subscribes");
     let message = consumer.recv().await.expect("the warm-up message");
     consumer
@@ -73,9 +76,14 @@ async fn group_member_until_killed() {
     }
 }
 
-/// Starts [`group_member_until_killed`] in a child process and waits until it holds the group.
-fn start_member(group: &str, topic: &str) -> Child {
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+/// Starts [`group_member_until_killed`] in a child process (the static member
+/// `instance`, when given) and waits until it holds the group.
+fn start_member(group: &str, topic: &str, instance: Option<&str>) -> Child {
+    let mut command = Command::new(std::env::current_exe().expect("test binary"));
+    if let Some(instance) = instance {
+        command.env(MEMBER_INSTANCE, instance);
+    }
+    let mut child = command
         .args([
             "stall::group_member_until_killed",
             "--exact",
@@ -119,7 +127,7 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
     let warm_up = envelope("warm-up", json!({}));
     let bytes = serde_json::to_vec(&warm_up).expect("json");
     produce(&producer, &topic, "warm-up", &bytes).await;
-    let mut member = start_member(&group, &topic);
+    let mut member = start_member(&group, &topic, None);
 
     // The member dies as a crashed service does: no LeaveGroup, no offset commit.
     kill(Pid::from_raw(member.id() as i32), Signal::SIGKILL).expect("SIGKILL");
@@ -232,4 +240,78 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
         "the stall is cleared once the group makes progress: {:?}",
         stalls.report()
     );
+}
+
+/// A service restarted after a crash joins as the same static member (its host name
+/// by default): it takes the dead process's place, and with it the partitions, at
+/// once. The watchdog is kept out of it (a stall timeout longer than the test): on
+/// tansu 0.6.0 a dynamic member joining after a SIGKILLed leader gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_static_member_takes_its_dead_predecessors_partitions_at_once() {
+    let db = TestDb::new().await;
+    let topic = unique_topic("static");
+    let group = format!("test-static-{}", uuid::Uuid::new_v4().simple());
+    let instance = "host-a";
+    comanda_outbox::topics::ensure(&brokers(), &[&topic])
+        .await
+        .expect("topic");
+    let producer = producer();
+    let warm_up = envelope("warm-up", json!({}));
+    produce(
+        &producer,
+        &topic,
+        "warm-up",
+        &serde_json::to_vec(&warm_up).expect("json"),
+    )
+    .await;
+    let mut member = start_member(&group, &topic, Some(instance));
+    kill(Pid::from_raw(member.id() as i32), Signal::SIGKILL).expect("SIGKILL");
+    member.wait().expect("reaped");
+
+    let mut sent = Vec::new();
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        let event = envelope(key, json!({ "key": key }));
+        produce(
+            &producer,
+            &topic,
+            key,
+            &serde_json::to_vec(&event).expect("json"),
+        )
+        .await;
+        sent.push(event.id);
+    }
+    let inbox = Inbox::builder(&group, &brokers())
+        .handle(&topic, Record(Arc::new(AtomicUsize::new(0))))
+        .instance_id(instance)
+        .stall_timeout(Duration::from_secs(600))
+        .build(db.pool.clone())
+        .await
+        .expect("inbox builds");
+    let token = CancellationToken::new();
+    let running = tokio::spawn({
+        let token = token.clone();
+        async move { inbox.run(token.cancelled_owned()).await }
+    });
+    let ids = sent
+        .iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql =
+        format!("SELECT count(DISTINCT event_id) AS n FROM effects WHERE event_id IN ({ids})");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let applied = db.count(&sql).await;
+        if applied == sent.len() as i64 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the restarted member applied {applied} of {} events within 30 s",
+            sent.len()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    token.cancel();
+    running.await.expect("the inbox stops");
 }
