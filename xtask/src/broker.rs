@@ -12,10 +12,11 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
+use comanda_outbox::topics;
+
 use crate::{
     exec, http,
     processes::{self, Group},
-    topics,
 };
 
 /// `host:port` clients connect to.

@@ -46,7 +46,6 @@ mod postgres;
 mod processes;
 mod stack;
 mod test;
-mod topics;
 mod up;
 mod workspace;
 

@@ -1,13 +1,9 @@
 //! Test scaffolding: source databases, relay processes, private brokers, topic readers.
 
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::ClientConfig;
@@ -139,95 +135,7 @@ impl Drop for RelayProcess {
     }
 }
 
-/// A private tansu broker on a free port, for tests that stop or kill it.
-pub struct PrivateBroker {
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateBroker {
-    pub fn start() -> Self {
-        let port = free_port();
-        let mut broker = Self { port, child: None };
-        broker.restart();
-        broker
-    }
-
-    pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port; memory storage starts empty.
-    pub fn restart(&mut self) {
-        self.kill();
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        let mut command = Command::new(tansu_bin());
-        command
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/"])
-            .stdin(Stdio::null());
-        if std::env::var_os("TEST_LOG").is_none() {
-            command.stdout(Stdio::null()).stderr(Stdio::null());
-        }
-        self.child = Some(command.spawn().expect("tansu starts"));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub fn signal(&self, signal: Signal) {
-        let child = self.child.as_ref().expect("broker running");
-        kill(Pid::from_raw(child.id() as i32), signal).expect("signal delivered");
-    }
-
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGCONT);
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateBroker {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn tansu_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("TANSU_BIN") {
-        return path.into();
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let installed = home.join(".cargo/bin/tansu");
-    if installed.exists() {
-        installed
-    } else {
-        "tansu".into()
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use comanda_testkit::broker::PrivateBroker;
 
 /// A record as read back from a topic.
 #[derive(Debug, Clone)]
