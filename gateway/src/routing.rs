@@ -3,6 +3,8 @@
 //! Routing is by path prefix only; the gateway knows nothing of a service's routes
 //! beyond the few public ones, so services add endpoints without touching it.
 
+use std::borrow::Cow;
+
 use actix_web::http::Method;
 
 /// A service behind the gateway.
@@ -101,6 +103,42 @@ pub fn rate_limited(method: &Method, path: &str) -> Option<&'static str> {
     RATE_LIMITED_POSTS.iter().copied().find(|&p| p == path)
 }
 
+/// `path` with every percent-encoded unreserved character (`A-Z a-z 0-9 - . _ ~`)
+/// decoded (RFC 3986 §6.2.2.2: `logi%6e` and `login` are the same path).
+///
+/// The services' router decodes them before matching, so the gateway decides on,
+/// and forwards, this form: a spelling like `/api/v1/auth/logi%6e` must not pass for
+/// another route than the `login` the service will run. Other escapes (`%2F`, `%25`,
+/// non-ASCII) stay as they are: they can never spell a route's literal text.
+pub fn normalize(path: &str) -> Cow<'_, str> {
+    if !path.contains('%') {
+        return Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%')
+            .then(|| path.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .filter(|&byte| byte.is_ascii_alphanumeric() || b"-._~".contains(&byte));
+        match decoded {
+            Some(byte) => {
+                out.push(char::from(byte));
+                i += 3;
+            }
+            None => {
+                // Whole characters only: `%` is ASCII, so `i` is always a boundary.
+                let c = path[i..].chars().next().unwrap_or_default();
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// True when a segment of `path` is `.` or `..`, raw or percent-encoded: the gateway
 /// decides routing and access on the path it sees, so it must not be reinterpreted
 /// upstream as another one.
@@ -157,6 +195,23 @@ mod tests {
         assert!(rate_limited(&Method::POST, "/api/v1/auth/register").is_some());
         assert!(rate_limited(&Method::POST, "/api/v1/auth/refresh").is_none());
         assert!(rate_limited(&Method::GET, "/api/v1/auth/login").is_none());
+    }
+
+    #[test]
+    fn percent_encoded_unreserved_characters_are_decoded_and_nothing_else() {
+        assert_eq!(normalize("/api/v1/auth/logi%6e"), "/api/v1/auth/login");
+        assert_eq!(
+            normalize("/api/v1/%61uth/%6C%6F%67%69%6E"),
+            "/api/v1/auth/login"
+        );
+        assert_eq!(normalize("/a/%2d%2E%5f%7E%30"), "/a/-._~0");
+        // Reserved characters, `%` itself, non-ASCII and broken escapes stay.
+        assert_eq!(
+            normalize("/a%2Fb/%25/%C3%A9/%zz/%4"),
+            "/a%2Fb/%25/%C3%A9/%zz/%4"
+        );
+        assert_eq!(normalize("/é/%6e"), "/é/n");
+        assert!(matches!(normalize("/api/v1/orders"), Cow::Borrowed(_)));
     }
 
     #[test]

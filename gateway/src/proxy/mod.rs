@@ -63,18 +63,18 @@ impl Proxy {
         }
     }
 
-    /// Sends `req` to a healthy instance of `upstream`, round robin, and tries once
-    /// more where that is safe (see [`Failure`]).
+    /// Sends `req` to `path_and_query` of a healthy instance of `upstream`, round
+    /// robin, and tries once more where that is safe (see [`Failure`]).
     pub async fn forward(
         &self,
         req: &HttpRequest,
+        path_and_query: &str,
         payload: Payload,
         upstream: &Upstream,
     ) -> Result<HttpResponse, GatewayError> {
         let service = upstream.service;
         let body = RequestBody::new(req.headers(), payload, self.max_body_bytes)?;
         let headers = headers::to_upstream(req);
-        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let mut excluded = None;
         let mut retried = false;
         loop {

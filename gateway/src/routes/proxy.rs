@@ -1,5 +1,7 @@
 //! The forwarded routes: checks at the edge, then the request goes upstream.
 
+use std::borrow::Cow;
+
 use actix_web::web::{Data, Payload};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use comanda_kit::problem::Problem;
@@ -19,7 +21,10 @@ pub async fn forward(
     edge: Data<Edge>,
     proxy: Data<Proxy>,
 ) -> Result<HttpResponse, GatewayError> {
-    let (method, path) = (req.method(), req.path());
+    // Every decision below is taken on the path the service will route on, and that
+    // path is the one forwarded.
+    let normalized = routing::normalize(req.path());
+    let (method, path) = (req.method(), normalized.as_ref());
     if routing::has_dot_segments(path) {
         return Err(Problem::bad_request("invalid_path", "dot segments are not allowed").into());
     }
@@ -39,7 +44,14 @@ pub async fn forward(
     if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req) {
         edge_auth::require_token(&req).await?;
     }
+    let path_and_query = match (&normalized, req.uri().query()) {
+        (Cow::Borrowed(_), _) => {
+            Cow::Borrowed(req.uri().path_and_query().map_or("/", |pq| pq.as_str()))
+        }
+        (Cow::Owned(path), Some(query)) => Cow::Owned(format!("{path}?{query}")),
+        (Cow::Owned(path), None) => Cow::Borrowed(path.as_str()),
+    };
     proxy
-        .forward(&req, payload, edge.upstreams.get(service))
+        .forward(&req, &path_and_query, payload, edge.upstreams.get(service))
         .await
 }

@@ -2,7 +2,7 @@
 
 use actix_web::web::Bytes;
 
-use crate::helpers::{gateway_before_one, problem_code, TestGateway};
+use crate::helpers::{gateway_before_one, problem_code, valid_token, TestGateway};
 use crate::upstream::{TestUpstream, CHUNK, DELAY_HEADER, STALL_HEADER, STREAM_CHUNKS_HEADER};
 
 #[tokio::test]
@@ -195,4 +195,46 @@ async fn behind_a_trusted_balancer_each_forwarded_client_has_its_own_quota() {
     assert_eq!(login_as(&gateway, "198.51.100.1").await, 429);
     // A forged entry before the balancer's own is not believed.
     assert_eq!(login_as(&gateway, "203.0.113.50, 198.51.100.2").await, 429);
+}
+
+#[tokio::test]
+async fn login_spelled_with_percent_encoded_letters_is_still_rate_limited() {
+    // auth-service decodes `logi%6e` to `login` and runs it, so the gateway must
+    // count it as a login too, however the path is spelled. Any account's token
+    // got such a spelling past the edge before (it was not the public login).
+    let (gateway, auth) = gateway_with_one_login_per_client(&[]);
+    let gateway = &gateway;
+    let token = valid_token();
+    let token = &token;
+    let login = |path: &'static str| async move {
+        let res = gateway
+            .client
+            .post(gateway.url(path))
+            .bearer_auth(token)
+            .body("{}")
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        let echo: Option<serde_json::Value> = res.json().await.ok();
+        (status, echo)
+    };
+    let (status, echo) = login("/api/v1/auth/logi%6e").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/auth/logi%6e",
+        "/api/v1/auth/%6C%6F%67%69%6E",
+        "/api/v1/%61uth/login",
+        "/api/v1/auth/login",
+    ] {
+        assert_eq!(login(path).await.0, 429, "{path}");
+    }
+    assert_eq!(
+        auth.requests(),
+        1,
+        "only the first login reached auth-service"
+    );
+    // The service is sent the path the gateway decided on.
+    let echo = echo.expect("the upstream's echo");
+    assert_eq!(echo["path"], "/api/v1/auth/login");
 }
