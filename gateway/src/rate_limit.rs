@@ -2,9 +2,10 @@
 //!
 //! GCRA (crate `governor`): a burst is allowed at once, then requests refill at the
 //! sustained rate. The key is the client's address as [`crate::client_address`] finds
-//! it: the TCP peer, or behind trusted load balancers the address they report.
+//! it (the TCP peer, or behind trusted load balancers the address they report): an
+//! IPv4 address, or the /64 network of an IPv6 one.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -37,10 +38,10 @@ impl RateLimits {
         })
     }
 
-    /// Ok if `ip` may call `endpoint` now; else how long until it may.
+    /// Ok if the client at `ip` may call `endpoint` now; else how long until it may.
     pub fn check(&self, ip: IpAddr, endpoint: &'static str) -> Result<(), Duration> {
         self.limiter
-            .check_key(&(ip, endpoint))
+            .check_key(&(client_key(ip), endpoint))
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
@@ -49,6 +50,21 @@ impl RateLimits {
     pub fn forget_idle_clients(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// The quota an address draws on. An IPv4 address is one client. An IPv6 host is
+/// handed a whole /64 (SLAAC, privacy addresses) and can pick a fresh address per
+/// request, so its /64 is the client. An IPv4 address seen through a dual-stack
+/// socket (`::ffff:a.b.c.d`) is that IPv4 address, not the one /64 every IPv4
+/// client would share.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = v6.to_bits() & (u128::MAX << 64);
+            IpAddr::V6(Ipv6Addr::from_bits(network))
+        }
+        v4 => v4,
     }
 }
 
@@ -73,6 +89,30 @@ mod tests {
         assert!(limits.check(ip, "login").is_ok());
         let wait = limits.check(ip, "login").expect_err("over the burst");
         assert!(wait > Duration::from_secs(50), "{wait:?}");
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_network_share_a_quota() {
+        let limits = limits(1);
+        assert!(limits.check(ip("2001:db8:a:b::1"), "login").is_ok());
+        assert!(limits
+            .check(ip("2001:db8:a:b:1234:5678:9abc:def0"), "login")
+            .is_err());
+        assert!(limits.check(ip("2001:db8:a:c::1"), "login").is_ok());
+    }
+
+    #[test]
+    fn ipv4_clients_are_one_address_each_however_they_are_written() {
+        let limits = limits(1);
+        assert!(limits.check(ip("198.51.100.1"), "login").is_ok());
+        assert!(limits.check(ip("198.51.100.2"), "login").is_ok());
+        assert!(limits.check(ip("::ffff:198.51.100.3"), "login").is_ok());
+        assert!(limits.check(ip("::ffff:198.51.100.1"), "login").is_err());
+        assert!(limits.check(ip("198.51.100.3"), "login").is_err());
     }
 
     #[test]

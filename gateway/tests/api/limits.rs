@@ -238,3 +238,18 @@ async fn login_spelled_with_percent_encoded_letters_is_still_rate_limited() {
     let echo = echo.expect("the upstream's echo");
     assert_eq!(echo["path"], "/api/v1/auth/login");
 }
+
+#[tokio::test]
+async fn ipv6_clients_of_one_64_network_share_a_quota() {
+    // This test plays a trusted balancer reporting IPv6 clients: one host can use
+    // every address of its /64, so a /64 is one client.
+    let (gateway, _auth) = gateway_with_one_login_per_client(&["127.0.0.0/8"]);
+    assert_eq!(login_as(&gateway, "2001:db8:1:2::1").await, 200);
+    assert_eq!(login_as(&gateway, "2001:db8:1:2:ffff::9").await, 429);
+    // The next /64 is another client; IPv4 clients stay one address each.
+    assert_eq!(login_as(&gateway, "2001:db8:1:3::1").await, 200);
+    assert_eq!(login_as(&gateway, "198.51.100.1").await, 200);
+    assert_eq!(login_as(&gateway, "198.51.100.2").await, 200);
+    // An IPv4 client seen through a dual-stack socket is that IPv4 address.
+    assert_eq!(login_as(&gateway, "::ffff:198.51.100.1").await, 429);
+}
