@@ -4,6 +4,13 @@
 //! has them; the line written when the response is ready also has method, route, status
 //! and latency. Metrics are labelled by the route *pattern* (`/orders/{id}`), never the
 //! raw path, to keep their cardinality bounded.
+//!
+//! The operational endpoints ([`PROBE_ROUTES`]) are not traffic: the gateway checks every
+//! instance's `/health` each second, Compose probes `/ready` and Prometheus scrapes
+//! `/metrics` every few seconds. Their closing line is at DEBUG (whatever the status, so a
+//! `/ready` 503 while a stack starts is no error) and they are not counted in the HTTP
+//! metrics; otherwise they would dominate the request rate, the error panels and the log
+//! volume.
 
 use std::time::Instant;
 
@@ -22,6 +29,9 @@ pub const REQUESTS_TOTAL: &str = "http_requests_total";
 pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";
+/// Routes of the kit's operational endpoints ([`crate::health`]): logged at DEBUG, not
+/// counted.
+pub const PROBE_ROUTES: &[&str] = &["/health", "/ready", "/metrics"];
 
 /// A route's name for logs and metrics, set by a handler that serves many paths
 /// through one catch-all (the gateway's forwarding) and so has no pattern of its own
@@ -67,15 +77,21 @@ pub async fn middleware(
 
     let status = res.status();
     let latency = started.elapsed();
+    let probe = named.is_none() && PROBE_ROUTES.contains(&route.as_str());
     span.in_scope(|| {
         let latency_ms = latency.as_secs_f64() * 1000.0;
         let code = status.as_u16();
-        if status.is_server_error() {
+        if probe {
+            tracing::debug!(route, status = code, latency_ms, "request finished");
+        } else if status.is_server_error() {
             tracing::error!(route, status = code, latency_ms, "request finished");
         } else {
             tracing::info!(route, status = code, latency_ms, "request finished");
         }
     });
+    if probe {
+        return Ok(res);
+    }
     let labels = [
         ("method", method.to_string()),
         ("route", route),

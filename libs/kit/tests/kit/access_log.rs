@@ -110,3 +110,59 @@ async fn a_request_without_a_request_id_gets_a_new_one_in_its_answer_and_its_acc
     let lines = logs.lines_with("request finished");
     assert_eq!(lines[0]["span"]["request_id"], id.as_str(), "{lines:?}");
 }
+
+#[tokio::test]
+async fn health_checks_readiness_probes_and_scrapes_are_not_logged_or_counted_as_traffic() {
+    let logs = capture_logs();
+    // A database nobody listens on: `/ready` answers 503, as it does while a stack starts.
+    let closed = comanda_kit::db::pool(&comanda_kit::settings::DatabaseSettings {
+        url: "postgres://postgres@127.0.0.1:1/x".to_owned().into(),
+        pool_size: 1,
+    })
+    .expect("pool");
+    let app = spawn(Readiness::new().with_database(closed));
+    for (path, status) in [("/health", 200), ("/ready", 503), ("/metrics", 200)] {
+        assert_eq!(app.get(path).await.status().as_u16(), status, "{path}");
+    }
+    // Real traffic after the probes: its line is written only after theirs would have been.
+    assert_eq!(app.get("/items/1").await.status().as_u16(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while logs.lines_with("request finished").is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let logged: Vec<Value> = logs
+        .lines_with("request finished")
+        .iter()
+        .map(|line| line["span"]["path"].clone())
+        .collect();
+    assert_eq!(
+        logged,
+        ["/items/1"],
+        "only real traffic is an INFO access line"
+    );
+
+    let scrape = app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics text");
+    let counted: Vec<&str> = scrape
+        .lines()
+        .filter(|line| line.starts_with("http_request"))
+        .collect();
+    assert!(
+        counted
+            .iter()
+            .any(|line| line.contains(r#"route="/items/{id}""#)),
+        "real traffic is counted: {counted:#?}"
+    );
+    for probe in ["/health", "/ready", "/metrics"] {
+        let route = format!("route=\"{probe}\"");
+        assert!(
+            !counted.iter().any(|line| line.contains(&route)),
+            "{probe} is counted as traffic: {counted:#?}"
+        );
+    }
+}
