@@ -14,7 +14,7 @@ const DASHBOARDS: &str = "observability/grafana/dashboards";
 
 /// Labels Prometheus adds to every scraped series: `job`, `instance`, and the target labels
 /// of observability/prometheus.yml.
-fn scrape_labels() -> BTreeSet<String> {
+pub fn scrape_labels() -> BTreeSet<String> {
     let config: Yaml = serde_yaml_ng::from_str(&workspace::read("observability/prometheus.yml"))
         .expect("prometheus.yml is YAML");
     let mut labels: BTreeSet<String> = ["job", "instance"].map(String::from).into();
@@ -50,7 +50,7 @@ fn loki_labels() -> BTreeSet<String> {
 }
 
 /// The data source uids provisioned for Grafana, by type.
-fn datasources() -> BTreeMap<String, String> {
+pub fn datasources() -> BTreeMap<String, String> {
     let config: Yaml = serde_yaml_ng::from_str(&workspace::read(
         "observability/grafana/provisioning/datasources/datasources.yml",
     ))
@@ -182,22 +182,28 @@ fn every_dashboard_parses_with_a_unique_uid_and_provisioned_data_sources() {
     }
 }
 
-#[test]
-fn metric_queries_use_only_metric_names_and_labels_the_code_emits() {
-    let emitted = workspace::emitted_metrics();
-    // Exported series: counters and gauges by name; histograms as _bucket (+ `le`), _sum, _count.
+/// The series Prometheus holds, with their label names: counters and gauges by name;
+/// histograms as `_bucket` (+ `le`), `_sum` and `_count`.
+pub fn emitted_series() -> BTreeMap<String, BTreeSet<String>> {
     let mut series: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (name, metric) in &emitted {
+    for (name, metric) in workspace::emitted_metrics() {
         if metric.kind == "histogram" {
             let mut bucket = metric.labels.clone();
             bucket.insert("le".to_owned());
             series.insert(format!("{name}_bucket"), bucket);
             series.insert(format!("{name}_sum"), metric.labels.clone());
-            series.insert(format!("{name}_count"), metric.labels.clone());
+            series.insert(format!("{name}_count"), metric.labels);
         } else {
-            series.insert(name.clone(), metric.labels.clone());
+            series.insert(name, metric.labels);
         }
     }
+    series
+}
+
+#[test]
+fn metric_queries_use_only_metric_names_and_labels_the_code_emits() {
+    let emitted = workspace::emitted_metrics();
+    let series = emitted_series();
     let scrape = scrape_labels();
     let datasources = datasources();
     let mut shown = BTreeSet::new();
