@@ -6,5 +6,6 @@ mod dlq;
 mod helpers;
 mod leadership;
 mod metrics;
+mod ordering;
 mod outage;
 mod publishing;

@@ -116,7 +116,7 @@ impl Relay {
     /// Callers must hold leadership ([`Relay::try_lead`]). An error means the batch
     /// (or its tail) stays unpublished and will be sent again.
     pub async fn step(&mut self) -> anyhow::Result<usize> {
-        let rows = self.source.claim(0, self.config.batch_size).await?;
+        let rows = self.source.claim(&[], self.config.batch_size).await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -130,9 +130,10 @@ impl Relay {
     /// Database work overlaps the wait for acks: while batch N is in flight, batch
     /// N-1 is marked published and batch N+1 is claimed. Batches are still *sent*
     /// strictly one after another, each only after the previous one was fully
-    /// acked, so per-key order holds exactly as with [`Relay::step`]. The id cursor
-    /// lives only for one drain: a row committed late with a lower id is picked up
-    /// by the next drain, which starts from the oldest unpublished row again.
+    /// acked. Batch N+1 is claimed from the oldest unpublished row, leaving out
+    /// batches N-1 and N (see [`Source::claim`]): a row committed late with a lower id
+    /// than batch N's goes out in N+1, ahead of any later row of its key, so per-key
+    /// order is commit order, as with [`Relay::step`].
     pub async fn drain(&mut self) -> anyhow::Result<usize> {
         let mut published = 0;
         loop {
@@ -151,16 +152,20 @@ impl Relay {
         let limit = self.config.batch_size;
         let mut published = 0;
         let mut unmarked: Vec<i64> = Vec::new();
-        let mut batch = self.source.claim(0, limit).await?;
+        let mut batch = self.source.claim(&[], limit).await?;
         let mut batches = 0;
         while !batch.is_empty() && batches < max_batches {
             batches += 1;
-            let cursor = batch.last().map_or(0, |row| row.id);
+            let in_flight: Vec<i64> = unmarked
+                .iter()
+                .copied()
+                .chain(batch.iter().map(|row| row.id))
+                .collect();
             let (source, publisher) = (&self.source, &mut self.publisher);
             let (result, marked, next) = tokio::join!(
                 publisher.send(&batch),
                 source.mark_published(&unmarked),
-                source.claim(cursor, limit),
+                source.claim(&in_flight, limit),
             );
             marked?;
             published += unmarked.len();

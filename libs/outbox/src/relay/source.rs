@@ -32,7 +32,7 @@ pub struct OutboxRow {
     /// Event type, sent as header `type`.
     pub event_type: String,
     /// Flow id, sent as header `correlation_id`.
-    pub correlation_id: Uuid,
+    pub correlation_id: String,
     /// W3C trace context, sent as header `traceparent`.
     pub traceparent: Option<String>,
     /// The envelope JSON, sent as the record value.
@@ -114,15 +114,24 @@ impl Source {
         Ok(row.get(0))
     }
 
-    /// The oldest `limit` unpublished rows with an id above `after`, in publish order.
-    pub async fn claim(&self, after: i64, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+    /// The oldest `limit` unpublished rows, in publish order, leaving out `in_flight`
+    /// (rows sent or being marked published right now).
+    ///
+    /// Always from the oldest unpublished row, never from a cursor: a transaction that
+    /// took a lower id but committed after a claim shows up *below* the rows already
+    /// claimed, and must be sent before any later row of its key. One snapshot sees a
+    /// key's rows as a prefix of their commit order (a key's next row commits only
+    /// after the row lock of the previous one is released), so taking every visible
+    /// row in id order keeps each key in commit order. Postgres hashes the `<> ALL`
+    /// list (15+), so skipping the in-flight rows costs little.
+    pub async fn claim(&self, in_flight: &[i64], limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = self
             .client
             .query(
                 "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
                  payload::text, created_at \
-                 FROM outbox WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
-                &[&after, &limit],
+                 FROM outbox WHERE published_at IS NULL AND id <> ALL($1) ORDER BY id LIMIT $2",
+                &[&in_flight, &limit],
             )
             .await?;
         Ok(rows
