@@ -31,6 +31,26 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
     config
 }
 
+/// Settings of the relay's producer: [`producer_config`], and no message ever gives
+/// up on its own while a later one of its partition gets through.
+///
+/// - `enable.gapless.guarantee`: an error that would leave a gap in a partition's
+///   sequence (a batch failing after retries) stops the producer with a fatal error
+///   instead of letting later messages through; the relay then replaces it.
+/// - `message.timeout.ms = 0` (never): librdkafka's own timeout is the one failure the
+///   gapless guarantee does not cover (a timed-out message can be skipped while a later
+///   one of its partition, produced a moment after, is still delivered). The relay keeps
+///   its own deadline per batch instead and, when it passes, purges everything queued
+///   and in flight at once ([`crate::relay::Publisher::send`]): what reaches each
+///   partition is then a prefix of what was sent to it, never a sequence with a hole.
+pub fn relay_producer_config(brokers: &str) -> ClientConfig {
+    let mut config = producer_config(brokers);
+    config
+        .set("enable.gapless.guarantee", "true")
+        .set("message.timeout.ms", "0");
+    config
+}
+
 /// Settings of the dead-letter producer: `acks=all` but not idempotent. Order in
 /// the DLQ does not matter and a duplicate dead letter is harmless, while an
 /// idempotent producer would be stuck with `UnknownProducerId` after a broker

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use comanda_outbox::relay::{Relay, RelayConfig};
+use comanda_outbox::relay::{Publisher, Relay, RelayConfig, Source};
 use nix::sys::signal::Signal;
 use tokio_postgres::{Client, NoTls};
 
@@ -194,4 +194,74 @@ async fn concurrent_writers_and_pipelined_batches_never_invert_a_keys_events() {
     }
     assert_eq!(events, total, "every event arrived");
     assert_eq!(inversions, 0, "events out of commit order within a key");
+}
+
+/// A batch stuck on a paused broker fails after the relay's own send timeout, with
+/// everything not acked purged at once: only an acked prefix is marked published,
+/// and once the broker is back every key's events arrive complete and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_stuck_past_the_send_timeout_fails_whole_and_is_resent_in_key_order() {
+    let db = SourceDb::new().await;
+    let mut broker = PrivateBroker::start();
+    let brokers = broker.brokers();
+    let topic = unique_topic("stuck");
+    create_topic(&brokers, &topic).await;
+    let mut config = RelayConfig::new("test", &db.url, &brokers);
+    config.batch_size = 50;
+    let mut relay = Relay::connect(config).await.expect("relay connects");
+    assert!(relay.try_lead().await.expect("lock query"));
+    db.client
+        .execute(INSERT_ONE, &[&topic, &"warm-up", &0_i64])
+        .await
+        .expect("insert");
+    assert_eq!(relay.drain().await.expect("drains"), 1);
+    db.insert_events(&topic, 200, 7).await;
+
+    // The relay's publisher on its own, so the time measured is the send's alone.
+    let source = Source::connect(&db.url, "test-stuck", false)
+        .await
+        .expect("source connects");
+    let rows = source.claim(&[], 200).await.expect("claims");
+    let mut publisher = Publisher::new(&brokers, Duration::from_secs(1)).expect("publisher");
+    broker.signal(Signal::SIGSTOP);
+    let started = std::time::Instant::now();
+    let result = publisher.send(&rows).await;
+    let waited = started.elapsed();
+    assert!(result.failure.is_some(), "a batch on a paused broker fails");
+    assert!(
+        waited < Duration::from_secs(4),
+        "it fails after the send timeout (1 s), not after librdkafka's: {waited:?}"
+    );
+    assert!(
+        result.acked.len() < rows.len(),
+        "the stuck rows are not acked"
+    );
+    source.mark_published(&result.acked).await.expect("marks");
+    drop(publisher);
+    let unpublished = db.unpublished().await;
+    assert!(unpublished > 0, "the stuck batch stays unpublished");
+    broker.signal(Signal::SIGCONT);
+    let mut left = unpublished;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while left > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} rows never published"
+        );
+        let _ = relay.drain().await;
+        left = db.unpublished().await;
+    }
+
+    let records = read_topic(&brokers, &topic, 201, Duration::from_secs(60)).await;
+    let by_key = sequences(&records);
+    let mut events = 0;
+    for (key, seqs) in &by_key {
+        events += seqs.len();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "key {key} out of order: {seqs:?}"
+        );
+    }
+    assert_eq!(events, 201, "every event arrived");
+    broker.kill();
 }

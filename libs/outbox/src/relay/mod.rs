@@ -55,6 +55,9 @@ pub struct RelayConfig {
     pub housekeeping_every: Duration,
     /// How often retention deletes old rows.
     pub retention_every: Duration,
+    /// How long a batch may wait for its acks before it fails (what is not acked by
+    /// then is purged and sent again; see [`crate::kafka::relay_producer_config`]).
+    pub send_timeout: Duration,
 }
 
 impl RelayConfig {
@@ -74,6 +77,7 @@ impl RelayConfig {
             processed_retention: Duration::from_secs(30 * 24 * 3600),
             housekeeping_every: Duration::from_secs(5),
             retention_every: Duration::from_secs(600),
+            send_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -94,7 +98,7 @@ impl Relay {
     /// are ensured here because a restarted broker may have forgotten them.
     pub async fn connect(config: RelayConfig) -> anyhow::Result<Self> {
         let source = Source::connect(&config.database_url, &config.instance, config.listen).await?;
-        let publisher = Publisher::new(&config.brokers)?;
+        let publisher = Publisher::new(&config.brokers, config.send_timeout)?;
         if let Err(error) = topics::ensure(&config.brokers, topics::ALL).await {
             tracing::warn!(%error, "could not ensure topics; will retry on demand");
         }

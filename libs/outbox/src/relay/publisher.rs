@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 
 use super::source::OutboxRow;
 use crate::kafka::{self, HEADER_CORRELATION_ID, HEADER_ID, HEADER_TRACEPARENT, HEADER_TYPE};
@@ -22,18 +22,22 @@ pub struct BatchResult {
     pub failure: Option<KafkaError>,
 }
 
-/// An idempotent producer that can be replaced when librdkafka declares it dead.
+/// An idempotent, gapless producer ([`kafka::relay_producer_config`]) that can be
+/// replaced when librdkafka declares it dead.
 pub struct Publisher {
     brokers: String,
     producer: FutureProducer,
+    send_timeout: Duration,
 }
 
 impl Publisher {
-    /// Creates the producer (connecting happens lazily in librdkafka).
-    pub fn new(brokers: &str) -> anyhow::Result<Self> {
+    /// Creates the producer (connecting happens lazily in librdkafka); a batch not
+    /// fully acked within `send_timeout` fails.
+    pub fn new(brokers: &str, send_timeout: Duration) -> anyhow::Result<Self> {
         Ok(Self {
             brokers: brokers.to_owned(),
             producer: create(brokers)?,
+            send_timeout,
         })
     }
 
@@ -60,8 +64,23 @@ impl Publisher {
                 }
             }
         }
+        let deadline = tokio::time::Instant::now() + self.send_timeout;
+        let mut purged = false;
         for (row, delivery) in rows.iter().zip(deliveries) {
-            let outcome = delivery.await;
+            tokio::pin!(delivery);
+            let outcome = match tokio::time::timeout_at(deadline, &mut delivery).await {
+                Ok(outcome) => outcome,
+                Err(_elapsed) => {
+                    if !purged {
+                        // Everything not acked yet fails at once: nothing queued is
+                        // sent later, so no partition gets a message past a hole.
+                        self.producer
+                            .purge(PurgeConfig::default().queue().inflight());
+                        purged = true;
+                    }
+                    delivery.await
+                }
+            };
             if result.failure.is_some() {
                 continue;
             }
@@ -100,7 +119,7 @@ impl Publisher {
 }
 
 fn create(brokers: &str) -> anyhow::Result<FutureProducer> {
-    kafka::producer_config(brokers)
+    kafka::relay_producer_config(brokers)
         .create()
         .context("creating the Kafka producer")
 }
