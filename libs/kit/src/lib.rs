@@ -26,6 +26,7 @@
 //! - [`stalls`]: the board where background workers report that they are stuck; `/ready`
 //!   reads it.
 //! - [`shutdown`]: a future that completes on SIGTERM or SIGINT.
+//! - [`text`]: client text without control characters, parsed as it is deserialized.
 //! - [`workers`]: background tasks (consumers, relays) that stop with the server.
 //! - `testing` (feature `testing`): fresh databases and a spawned test app for integration
 //!   tests.
@@ -47,4 +48,5 @@ pub mod stalls;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod workers;
