@@ -6,6 +6,7 @@
 
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
+use comanda_kit::text::{MultilineText, Text};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
@@ -32,9 +33,9 @@ pub async fn demo_products(pool: &Pool, topics: &CatalogTopics) -> anyhow::Resul
             for &(sku, name, category, price_cents, stock) in DEMO {
                 let draft = ProductDraft::parse(ProductBody {
                     sku: sku.into(),
-                    name: name.into(),
-                    description: String::new(),
-                    category: category.into(),
+                    name: Text::parse(name)?,
+                    description: MultilineText::default(),
+                    category: Text::parse(category)?,
                     price_cents,
                     stock,
                     active: true,

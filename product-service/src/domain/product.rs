@@ -1,7 +1,19 @@
 //! A product as an admin submits it, parsed into values that are valid by construction.
+//!
+//! Text fields refuse control characters as they are deserialized (see
+//! [`comanda_kit::text`]); prices and stock are bounded so that no order total can
+//! overflow: an order has at most 50 lines of at most 1,000 units, so its total is at
+//! most 50 × 1,000 × [`MAX_PRICE_CENTS`] = 5 × 10^13 cents, far inside an `i64` and
+//! inside the integers a JSON client holding numbers as doubles keeps exact (2^53).
 
 use comanda_kit::problem::Problem;
+use comanda_kit::text::{MultilineText, Text};
 use serde::Deserialize;
+
+/// Highest price of a product, in cents (10,000,000.00).
+pub const MAX_PRICE_CENTS: i64 = 1_000_000_000;
+/// Most units of a product on hand: stock given back by releases still fits an `i32`.
+pub const MAX_STOCK: i32 = 1_000_000_000;
 
 /// A stock-keeping unit: 1–64 characters of letters, digits, `-` and `_`, upper-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,16 +46,18 @@ pub struct ProductBody {
     /// Stock-keeping unit, unique in the catalogue.
     #[schema(example = "PIZZA-MARG")]
     pub sku: String,
-    /// Display name.
-    pub name: String,
-    /// Free text; empty when absent.
+    /// Display name, 1-200 characters.
+    pub name: Text,
+    /// Free text, at most 2000 characters; empty when absent.
     #[serde(default)]
-    pub description: String,
-    /// Category used for filtering.
-    pub category: String,
-    /// Price in cents.
+    pub description: MultilineText,
+    /// Category used for filtering, 1-100 characters.
+    pub category: Text,
+    /// Price in cents, 0 to 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub price_cents: i64,
-    /// Units on hand.
+    /// Units on hand, 0 to 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub stock: i32,
     /// Orderable; defaults to true.
     #[serde(default = "yes")]
@@ -65,9 +79,9 @@ pub struct ProductDraft {
     pub description: String,
     /// Trimmed, lower-cased, non-empty, at most 100 characters.
     pub category: String,
-    /// At least 0.
+    /// In `0..=MAX_PRICE_CENTS`.
     pub price_cents: i64,
-    /// At least 0.
+    /// In `0..=MAX_STOCK`.
     pub stock: i32,
     /// Orderable.
     pub active: bool,
@@ -87,16 +101,18 @@ impl ProductDraft {
         if category.is_empty() || category.chars().count() > 100 {
             return Err(invalid("category must be 1-100 characters"));
         }
-        if body.price_cents < 0 {
-            return Err(invalid("price_cents must not be negative"));
+        if !(0..=MAX_PRICE_CENTS).contains(&body.price_cents) {
+            return Err(invalid(&format!(
+                "price_cents must be 0 to {MAX_PRICE_CENTS}"
+            )));
         }
-        if body.stock < 0 {
-            return Err(invalid("stock must not be negative"));
+        if !(0..=MAX_STOCK).contains(&body.stock) {
+            return Err(invalid(&format!("stock must be 0 to {MAX_STOCK}")));
         }
         Ok(Self {
             sku: Sku::parse(&body.sku)?,
             name,
-            description: body.description,
+            description: body.description.into_inner(),
             category,
             price_cents: body.price_cents,
             stock: body.stock,
@@ -116,9 +132,9 @@ mod tests {
     fn body() -> ProductBody {
         ProductBody {
             sku: " pz-1 ".into(),
-            name: " Pizza ".into(),
-            description: String::new(),
-            category: " Mains ".into(),
+            name: Text::parse(" Pizza ").expect("text"),
+            description: MultilineText::default(),
+            category: Text::parse(" Mains ").expect("text"),
             price_cents: 1200,
             stock: 3,
             active: true,
@@ -143,6 +159,23 @@ mod tests {
         );
         let mut b = body();
         b.stock = -1;
+        assert!(ProductDraft::parse(b).is_err());
+    }
+
+    #[test]
+    fn prices_and_stock_above_their_bounds_are_refused() {
+        let mut b = body();
+        b.price_cents = MAX_PRICE_CENTS;
+        b.stock = MAX_STOCK;
+        assert!(ProductDraft::parse(b).is_ok());
+        let mut b = body();
+        b.price_cents = MAX_PRICE_CENTS + 1;
+        assert_eq!(
+            ProductDraft::parse(b).expect_err("bad").code,
+            "invalid_product"
+        );
+        let mut b = body();
+        b.stock = MAX_STOCK + 1;
         assert!(ProductDraft::parse(b).is_err());
     }
 

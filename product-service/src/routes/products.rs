@@ -9,6 +9,7 @@ use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::pagination::{Page, PageQuery, Paged};
 use comanda_kit::problem::Problem;
+use comanda_kit::text::Text;
 use comanda_outbox::{append, topics, Envelope};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
@@ -37,10 +38,10 @@ pub struct ListQuery {
     page: Option<i64>,
     /// Items per page; defaults to 20, capped at 100.
     size: Option<i64>,
-    /// Case-insensitive substring of the name.
-    name: Option<String>,
-    /// Exact category.
-    category: Option<String>,
+    /// Case-insensitive substring of the name (no control characters).
+    name: Option<Text>,
+    /// Exact category (no control characters).
+    category: Option<Text>,
 }
 
 /// `GET /api/v1/products`: active products, filtered by name and category, paginated.
@@ -53,7 +54,8 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of active products.", body = Paged<Product>),
-        (status = 400, description = "The query is invalid: `invalid_query`.",
+        (status = 400, description = "The query is invalid (e.g. a control character in a \
+            filter): `invalid_query`.",
             body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -68,34 +70,53 @@ pub async fn list(
         size: query.size,
     });
     let filter = Filter {
-        name: query.name.filter(|n| !n.trim().is_empty()),
-        category: query.category.filter(|c| !c.trim().is_empty()),
+        name: query
+            .name
+            .map(Text::into_inner)
+            .filter(|n| !n.trim().is_empty()),
+        category: query
+            .category
+            .map(Text::into_inner)
+            .filter(|c| !c.trim().is_empty()),
     };
     let mut conn = pool.get().await?;
     let (items, total) = products::list(&mut conn, &filter, page.offset(), page.size).await?;
     Ok(HttpResponse::Ok().json(page.of(items, total)))
 }
 
-/// `GET /api/v1/products/{id}`.
+/// `GET /api/v1/products/{id}`: an active product; an inactive one only for admins.
+///
+/// An inactive product is withdrawn from the catalogue, so for everyone else it does
+/// not exist: 404, like the listing that leaves it out. A missing or invalid token is
+/// just an anonymous caller here, since the route is public.
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}",
     operation_id = "get_product",
-    summary = "A product (public)",
+    summary = "A product (public; inactive ones for admins only)",
     tag = "products",
     params(("id" = Uuid, Path, description = "The product id")),
     responses(
         (status = 200, description = "The product.", body = Product),
         (status = 400, description = "The id is not a UUID: `invalid_path`.",
             body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such product: `not_found`.",
+        (status = 404, description = "No such product, or an inactive one and the caller is \
+            not an admin: `not_found`.",
             body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(product_id = %id))]
-pub async fn get(pool: web::Data<Pool>, id: web::Path<Uuid>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    user: Option<AuthUser>,
+    pool: web::Data<Pool>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, Problem> {
     let mut conn = pool.get().await?;
     let product = products::find(&mut conn, *id).await?;
+    if !product.active && !user.is_some_and(|u| u.is_admin()) {
+        // The same answer as for a missing row, so hidden products cannot be probed.
+        return Err(Problem::not_found("the resource does not exist"));
+    }
     Ok(HttpResponse::Ok().json(product))
 }
 
@@ -110,7 +131,9 @@ pub async fn get(pool: web::Data<Pool>, id: web::Path<Uuid>) -> Result<HttpRespo
     request_body = ProductBody,
     responses(
         (status = 201, description = "The product, with its id.", body = Product),
-        (status = 400, description = "The product is invalid: `invalid_product`, `invalid_json`.",
+        (status = 400, description = "The product is invalid: `invalid_product` (a broken rule, \
+            e.g. a price above 1,000,000,000 cents), `invalid_json` (malformed, or a control \
+            character in a text field).",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),
@@ -153,7 +176,9 @@ pub async fn create(
     request_body = ProductBody,
     responses(
         (status = 200, description = "The product as replaced.", body = Product),
-        (status = 400, description = "The product is invalid: `invalid_product`, `invalid_json`.",
+        (status = 400, description = "The product is invalid: `invalid_product` (a broken rule, \
+            e.g. a price above 1,000,000,000 cents), `invalid_json` (malformed, or a control \
+            character in a text field).",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),

@@ -1,6 +1,7 @@
 //! product-service API tests: one binary, a fresh database, topic prefix and server per
 //! test.
 
+mod bad_input;
 mod catalog;
 mod health;
 mod helpers;

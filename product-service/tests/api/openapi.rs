@@ -1,5 +1,8 @@
 //! The OpenAPI document the gateway merges into `/api/docs`.
 
+use comanda_kit::text::{MULTILINE_PATTERN, TEXT_PATTERN};
+use product_service::domain::product::{MAX_PRICE_CENTS, MAX_STOCK};
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]
@@ -22,4 +25,11 @@ async fn openapi_json_documents_every_catalogue_route() {
     assert!(item["put"]["responses"]["409"].is_object());
     let list = doc["paths"]["/api/v1/products"]["get"]["parameters"].to_string();
     assert!(list.contains("\"category\""));
+    // The documented bounds are the enforced ones.
+    let body = &doc["components"]["schemas"]["ProductBody"]["properties"];
+    assert_eq!(body["price_cents"]["maximum"], MAX_PRICE_CENTS, "{body}");
+    assert_eq!(body["stock"]["maximum"], MAX_STOCK, "{body}");
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Text"]["pattern"], TEXT_PATTERN, "{schemas}");
+    assert_eq!(schemas["MultilineText"]["pattern"], MULTILINE_PATTERN);
 }
