@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use comanda_kit::auth::{self, AuthSettings, JwtSigner, JwtVerifier};
-use comanda_kit::settings::ServiceSettings;
+use comanda_kit::settings::{Env, ServiceSettings};
 use comanda_outbox::deadline::SagaSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -26,10 +26,10 @@ pub struct Settings {
 /// `[auth]`: the Ed25519 key pair and token lifetimes.
 #[derive(Clone, Deserialize)]
 pub struct TokenSettings {
-    /// PEM of the Ed25519 private key; empty means the dev key (refused in `prod`).
+    /// PEM of the Ed25519 private key; empty means the dev key (dev and test only).
     #[serde(default = "empty_secret")]
     pub private_key_pem: SecretString,
-    /// PEM of the matching public key; empty means the dev key (refused in `prod`).
+    /// PEM of the matching public key; empty means the dev key (dev and test only).
     #[serde(default)]
     pub public_key_pem: String,
     /// `iss` of issued tokens.
@@ -80,18 +80,33 @@ impl TokenSettings {
         }
     }
 
-    /// The signer and verifier; empty keys mean the dev pair, refused in `prod`.
-    pub fn keys(&self, env: &str) -> anyhow::Result<(JwtSigner, JwtVerifier)> {
+    /// The signer and verifier; empty keys mean the dev pair. Outside `dev` and `test`
+    /// the dev keys are refused, empty or pasted in, and so is a pair whose halves do
+    /// not match (tokens it signed would be refused everywhere).
+    pub fn keys(&self, env: Env) -> anyhow::Result<(JwtSigner, JwtVerifier)> {
         let private = self.private_key_pem.expose_secret();
         let private = if private.trim().is_empty() {
-            anyhow::ensure!(env != "prod", "auth.private_key_pem must be set in prod");
+            anyhow::ensure!(
+                env.allows_dev_secrets(),
+                "auth.private_key_pem must be set in {env} (empty means the development key)"
+            );
             auth::DEV_PRIVATE_KEY_PEM
         } else {
             private
         };
+        anyhow::ensure!(
+            env.allows_dev_secrets() || !auth::is_dev_private_key(private),
+            "auth.private_key_pem is the committed development key, refused in {env}: \
+             anyone could sign tokens with it"
+        );
         let ttl = Duration::from_secs(self.access_ttl_secs);
         let signer = JwtSigner::from_private_pem(private, &self.issuer, &self.audience, ttl)?;
-        let verifier = JwtVerifier::from_settings(&self.verification(), env)?;
+        let verifier = JwtVerifier::from_settings(&self.verification(), &env)?;
+        let (probe, _) = signer.sign(uuid::Uuid::nil(), &[])?;
+        anyhow::ensure!(
+            verifier.verify(&probe).is_ok(),
+            "auth.private_key_pem and auth.public_key_pem are not one key pair"
+        );
         Ok((signer, verifier))
     }
 
@@ -110,7 +125,7 @@ impl TokenSettings {
 pub struct AdminSettings {
     /// Its email.
     pub email: String,
-    /// Its password; the dev default is refused in `prod`.
+    /// Its password; the dev default is accepted in `dev` and `test` only.
     pub password: SecretString,
 }
 
@@ -122,7 +137,8 @@ impl std::fmt::Debug for AdminSettings {
     }
 }
 
-/// The dev admin password in `config/default.toml`; start-up refuses it in `prod`.
+/// The dev admin password in `config/default.toml`; start-up refuses it in `prod`, in
+/// the settings and in any stored admin account.
 pub const DEV_ADMIN_PASSWORD: &str = "comanda-admin-dev";
 
 impl Settings {
@@ -192,7 +208,7 @@ mod tests {
     #[test]
     fn the_defaults_load_with_dev_keys_that_sign_and_verify() {
         let settings = load().expect("defaults load");
-        let (signer, verifier) = settings.auth.keys("dev").expect("dev keys");
+        let (signer, verifier) = settings.auth.keys(Env::Dev).expect("dev keys");
         let (token, _) = signer
             .sign(uuid::Uuid::now_v7(), &[auth::Role::User])
             .expect("signs");
@@ -202,6 +218,6 @@ mod tests {
 
     #[test]
     fn dev_keys_are_refused_in_prod() {
-        assert!(TokenSettings::default().keys("prod").is_err());
+        assert!(TokenSettings::default().keys(Env::Prod).is_err());
     }
 }

@@ -29,11 +29,11 @@ impl Application {
     /// Migrates (outbox tables first), bootstraps the admin, starts the inbox and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let service = &settings.service;
-        let (signer, verifier) = settings.auth.keys(&service.env)?;
+        let (signer, verifier) = settings.auth.keys(service.env)?;
         let jwks = Jwks::from_public_pem(settings.auth.public_pem())?;
         let migrations = vec![comanda_outbox::MIGRATIONS, crate::MIGRATIONS];
         let pool = comanda_kit::service::prepare(service, migrations).await?;
-        bootstrap::admin(&pool, &settings.admin, &service.env).await?;
+        bootstrap::admin(&pool, &settings.admin, service.env).await?;
         let kafka = &service.kafka;
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();

@@ -11,9 +11,9 @@ pub const DEFAULTS: &str = include_str!("../config/default.toml");
 /// The settings of the gateway.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    /// Deployment environment name, a log label.
+    /// Deployment environment (`dev`, `test`, `prod`); an unknown name refuses to load.
     #[serde(default = "comanda_kit::settings::default_env")]
-    pub env: String,
+    pub env: comanda_kit::settings::Env,
     /// HTTP listener.
     pub http: HttpSettings,
     /// Instances of each service.

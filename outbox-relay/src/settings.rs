@@ -17,9 +17,10 @@ pub const DEFAULTS: &str = include_str!("../config/default.toml");
 /// Everything the relay reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    /// Deployment environment name, a log label.
+    /// Deployment environment (`dev`, `test`, `prod`), a log label; an unknown name
+    /// refuses to load.
     #[serde(default = "default_env")]
-    pub env: String,
+    pub env: comanda_kit::settings::Env,
     /// Where `/health`, `/ready` and `/metrics` are served.
     pub http: HttpSettings,
     /// The broker to publish to.

@@ -34,7 +34,7 @@ impl Application {
             upserted: kafka.topic(topics::PRODUCT_UPSERTED),
             deleted: kafka.topic(topics::PRODUCT_DELETED),
         };
-        if service.env == "dev" {
+        if service.env == comanda_kit::settings::Env::Dev {
             let inserted = seed::demo_products(&pool, &catalog).await?;
             tracing::info!(inserted, "demo products seeded");
         }

@@ -129,3 +129,13 @@ pub async fn settle_pending(
     .await?;
     Ok(moved == 1)
 }
+
+/// Email and password hash of every ADMIN account that is not REJECTED.
+pub async fn admin_hashes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, String)>> {
+    accounts::table
+        .filter(accounts::role.eq("ADMIN"))
+        .filter(accounts::status.ne(Status::Rejected.as_str()))
+        .select((accounts::email, accounts::password_hash))
+        .load(conn)
+        .await
+}

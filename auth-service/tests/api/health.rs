@@ -31,7 +31,7 @@ async fn auth_service_boots_migrated_and_ready_with_the_admin_bootstrapped_once(
 
     // A second start-up (another replica, a restart) changes nothing.
     let pool = comanda_kit::db::pool(&stack.auth_settings.service.database).expect("pool");
-    let created = auth_service::bootstrap::admin(&pool, admin, "test")
+    let created = auth_service::bootstrap::admin(&pool, admin, comanda_kit::settings::Env::Test)
         .await
         .expect("bootstraps");
     assert!(!created);
@@ -51,7 +51,7 @@ async fn auth_service_boots_migrated_and_ready_with_the_admin_bootstrapped_once(
     let session: Value = res.json().await.expect("session");
     let verifier = comanda_kit::auth::JwtVerifier::from_settings(
         &stack.auth_settings.auth.verification(),
-        "test",
+        &comanda_kit::settings::Env::Test,
     )
     .expect("verifier");
     let claims = verifier

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod deadlines;
+mod fail_closed;
 mod flow;
 mod health;
 mod helpers;

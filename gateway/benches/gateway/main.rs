@@ -269,7 +269,7 @@ async fn measure(client: &reqwest::Client, load: &Load, scenario: &Scenario) -> 
 async fn product_service() -> anyhow::Result<product_service::startup::Application> {
     let shipped = product_service::settings::Settings::load(product_service::settings::DEFAULTS)?;
     let mut service = comanda_kit::testing::service_settings("bench_gateway").await;
-    service.env = "dev".to_owned(); // seeds the demo catalogue
+    service.env = comanda_kit::settings::Env::Dev; // seeds the demo catalogue
     service.database.pool_size = shipped.service.database.pool_size;
     let settings = comanda_kit::settings::SecuredSettings::with_dev_auth(service);
     product_service::startup::Application::build(settings).await

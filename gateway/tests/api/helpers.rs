@@ -40,7 +40,7 @@ impl TestGateway {
 pub fn test_settings() -> Settings {
     let mut settings: Settings =
         comanda_kit::settings::load(gateway::settings::DEFAULTS).expect("defaults parse");
-    settings.env = "test".to_owned();
+    settings.env = comanda_kit::settings::Env::Test;
     settings.http.port = 0;
     for upstream in [
         &mut settings.upstreams.auth,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::problem::Problem;
+use crate::settings::Env;
 
 /// The development public key (see `keys/README.md`): never trust it in production.
 pub const DEV_PUBLIC_KEY_PEM: &str = include_str!("../keys/dev-public.pem");
@@ -59,7 +60,7 @@ pub struct Claims {
 /// Token settings every service reads (`[auth]`).
 #[derive(Clone, Deserialize)]
 pub struct AuthSettings {
-    /// PEM of the Ed25519 public key; empty means the dev key (refused when `env` is `prod`).
+    /// PEM of the Ed25519 public key; empty means the dev key (dev and test only).
     #[serde(default)]
     pub public_key_pem: String,
     /// Expected `iss`.
@@ -105,14 +106,23 @@ pub struct JwtVerifier {
 }
 
 impl JwtVerifier {
-    /// A verifier from settings; an empty key means the dev key, refused in `prod`.
-    pub fn from_settings(settings: &AuthSettings, env: &str) -> anyhow::Result<Self> {
+    /// A verifier from settings; an empty key means the dev key. Outside `dev` and
+    /// `test` the dev key is refused, empty or pasted in.
+    pub fn from_settings(settings: &AuthSettings, env: &Env) -> anyhow::Result<Self> {
         let pem = if settings.public_key_pem.trim().is_empty() {
-            anyhow::ensure!(env != "prod", "auth.public_key_pem must be set in prod");
+            anyhow::ensure!(
+                env.allows_dev_secrets(),
+                "auth.public_key_pem must be set in {env} (empty means the development key)"
+            );
             DEV_PUBLIC_KEY_PEM
         } else {
             settings.public_key_pem.as_str()
         };
+        anyhow::ensure!(
+            env.allows_dev_secrets() || !is_dev_public_key(pem),
+            "auth.public_key_pem is the committed development key, refused in {env}: \
+             anyone can sign tokens it accepts"
+        );
         Self::from_public_pem(pem, &settings.issuer, &settings.audience)
     }
 
@@ -132,6 +142,32 @@ impl JwtVerifier {
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
         jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims)
     }
+}
+
+/// True when `pem` is the development public key, however it is wrapped: the raw
+/// key is compared, not the text.
+pub fn is_dev_public_key(pem: &str) -> bool {
+    let raw = |pem: &str| {
+        DecodingKey::from_ed_pem(pem.as_bytes())
+            .ok()
+            .and_then(|key| key.try_get_as_bytes().ok().map(<[u8]>::to_vec))
+    };
+    matches!((raw(pem), raw(DEV_PUBLIC_KEY_PEM)), (Some(key), Some(dev)) if key == dev)
+}
+
+/// True when `pem` holds the development private key, however it is wrapped or
+/// encoded (PKCS#8 v1 or v2): its 32-byte seed is looked for in the decoded key.
+pub fn is_dev_private_key(pem: &str) -> bool {
+    let Ok(dev) = EncodingKey::from_ed_pem(DEV_PRIVATE_KEY_PEM.as_bytes()) else {
+        return false;
+    };
+    let dev = dev.as_bytes();
+    let Some(seed) = dev.get(dev.len().saturating_sub(32)..) else {
+        return false;
+    };
+    EncodingKey::from_ed_pem(pem.as_bytes())
+        .map(|key| key.as_bytes().windows(32).any(|window| window == seed))
+        .unwrap_or(false)
 }
 
 /// Mints access tokens (auth-service, and tests with the dev key).
@@ -337,6 +373,41 @@ mod tests {
         .expect("other key parses");
         let (token, _) = signer.sign(Uuid::now_v7(), &[Role::User]).expect("signs");
         assert!(verifier.verify(&token).is_err());
+    }
+
+    /// An Ed25519 pair generated for this test only.
+    const OTHER_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAYWknUgnLDsheTurO2WosLdOuO+dKiqkadFCPgfFjmDU=\n-----END PUBLIC KEY-----\n";
+    const OTHER_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPeq6dtqVLAVsyU29BMZPg7asVs5bH/F+vreFyOC1Yyq\n-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn the_dev_keys_are_recognised_however_they_are_wrapped() {
+        let rewrapped = |pem: &str| format!("\n\n{}\r\n", pem.trim().replace('\n', "\r\n"));
+        assert!(is_dev_public_key(DEV_PUBLIC_KEY_PEM));
+        assert!(is_dev_public_key(&rewrapped(DEV_PUBLIC_KEY_PEM)));
+        assert!(is_dev_private_key(DEV_PRIVATE_KEY_PEM));
+        assert!(is_dev_private_key(&rewrapped(DEV_PRIVATE_KEY_PEM)));
+        assert!(!is_dev_public_key(OTHER_PUBLIC));
+        assert!(!is_dev_private_key(OTHER_PRIVATE));
+        assert!(!is_dev_public_key("not a key"));
+    }
+
+    #[test]
+    fn the_dev_public_key_verifies_only_in_dev_and_test() {
+        let empty = AuthSettings::default();
+        let pasted = AuthSettings {
+            public_key_pem: DEV_PUBLIC_KEY_PEM.to_owned(),
+            ..AuthSettings::default()
+        };
+        for settings in [&empty, &pasted] {
+            assert!(JwtVerifier::from_settings(settings, &Env::Dev).is_ok());
+            assert!(JwtVerifier::from_settings(settings, &Env::Test).is_ok());
+            assert!(JwtVerifier::from_settings(settings, &Env::Prod).is_err());
+        }
+        let own = AuthSettings {
+            public_key_pem: OTHER_PUBLIC.to_owned(),
+            ..AuthSettings::default()
+        };
+        assert!(JwtVerifier::from_settings(&own, &Env::Prod).is_ok());
     }
 
     #[test]

@@ -76,6 +76,28 @@ pub struct KafkaSettings {
     /// given different names.
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// How this process's consumers get their partitions (`group` or `all`).
+    #[serde(default)]
+    pub assignment: Assignment,
+}
+
+/// How a consumer gets its partitions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Assignment {
+    /// Kafka's consumer-group protocol: the instances of a service share the
+    /// partitions, and a new or dead instance triggers a rebalance (deployments on
+    /// Apache Kafka, docker compose).
+    #[default]
+    Group,
+    /// This process reads every partition itself, with no group membership; offsets
+    /// are still committed under the group's name, so a restart resumes where it
+    /// stopped. For one instance per service on a broker whose group coordinator
+    /// cannot be trusted: the local runs and the tests on tansu 0.6.0, which can hand
+    /// a restarted service no partitions at all (README, "The broker"). Two instances
+    /// in this mode would both read everything (dedupe keeps the effects single, but
+    /// the work doubles).
+    All,
 }
 
 /// 30 s: well above a rebalance or a broker restart, short enough that a stuck
@@ -93,6 +115,7 @@ impl KafkaSettings {
             topic_prefix: String::new(),
             consumer_stall_timeout_secs: default_stall_timeout_secs(),
             instance_id: None,
+            assignment: Assignment::Group,
         }
     }
 
@@ -128,12 +151,84 @@ fn default_true() -> bool {
     true
 }
 
+/// The deployment environment (`COMANDA__ENV`): exactly `dev`, `test` or `prod`.
+///
+/// Security decisions hang on it (the committed dev keys and the dev admin password are
+/// accepted in `dev` and `test` only), so it fails closed: any other spelling —
+/// `production`, `PROD`, `prod ` — is refused when the settings load, and the process
+/// does not start, rather than being taken for "not prod".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Env {
+    /// A developer's machine (`cargo xtask up`, `docker compose up`): dev keys allowed,
+    /// demo data seeded. The default when `COMANDA__ENV` is not set, so a local run
+    /// needs no configuration.
+    #[default]
+    Dev,
+    /// Automated tests: dev keys allowed.
+    Test,
+    /// A deployment: every secret must be its own.
+    Prod,
+}
+
+impl Env {
+    /// The name as configured (`dev`, `test`, `prod`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Test => "test",
+            Self::Prod => "prod",
+        }
+    }
+
+    /// True where the committed development secrets (the dev key pair, the dev admin
+    /// password) may be used: `dev` and `test`, never `prod`.
+    pub fn allows_dev_secrets(self) -> bool {
+        matches!(self, Self::Dev | Self::Test)
+    }
+}
+
+impl std::str::FromStr for Env {
+    type Err = anyhow::Error;
+
+    /// Exact match only: no trimming, no case folding, no aliases.
+    fn from_str(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "dev" => Ok(Self::Dev),
+            "test" => Ok(Self::Test),
+            "prod" => Ok(Self::Prod),
+            other => anyhow::bail!(
+                "env (COMANDA__ENV) is {other:?}: it must be exactly one of \"dev\", \"test\" \
+                 or \"prod\" (refusing to start rather than guess)"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for Env {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for Env {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Settings of every database-backed service: `env`, `http`, `database`, `kafka`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceSettings {
-    /// Deployment environment name (`dev`, `test`, `prod`), a log label.
+    /// Deployment environment; an unknown name refuses to load.
     #[serde(default = "default_env")]
-    pub env: String,
+    pub env: Env,
     /// HTTP listener.
     pub http: HttpSettings,
     /// Postgres database.
@@ -142,9 +237,9 @@ pub struct ServiceSettings {
     pub kafka: KafkaSettings,
 }
 
-/// The environment name used when `COMANDA__ENV` is not set.
-pub fn default_env() -> String {
-    "dev".to_owned()
+/// The environment used when `COMANDA__ENV` is not set: [`Env::Dev`].
+pub fn default_env() -> Env {
+    Env::default()
 }
 
 /// A database-backed service that verifies access tokens: [`ServiceSettings`] plus
@@ -181,5 +276,37 @@ impl SecuredSettings {
             service: load(defaults_toml)?,
             auth: load::<AuthSection>(defaults_toml)?.auth,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_environment_names_parse() {
+        assert_eq!("dev".parse::<Env>().ok(), Some(Env::Dev));
+        assert_eq!("test".parse::<Env>().ok(), Some(Env::Test));
+        assert_eq!("prod".parse::<Env>().ok(), Some(Env::Prod));
+        for name in [
+            "production",
+            "PROD",
+            "Prod",
+            "prod ",
+            " prod",
+            "develop",
+            "",
+        ] {
+            let error = name.parse::<Env>().expect_err(name).to_string();
+            assert!(error.contains(&format!("{name:?}")), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_dev_and_test_allow_the_dev_secrets() {
+        assert!(Env::Dev.allows_dev_secrets());
+        assert!(Env::Test.allows_dev_secrets());
+        assert!(!Env::Prod.allows_dev_secrets());
+        assert_eq!(Env::default(), Env::Dev);
     }
 }

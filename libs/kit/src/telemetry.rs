@@ -16,7 +16,8 @@ pub const TEST_LOG_VAR: &str = "TEST_LOG";
 /// Installs the global subscriber for `service`; a second call is a no-op.
 ///
 /// With `LOKI_URL` set it must run inside a tokio runtime, which drives the Loki shipper.
-pub fn init(service: &'static str, env: &str) -> anyhow::Result<()> {
+pub fn init(service: &'static str, env: &crate::settings::Env) -> anyhow::Result<()> {
+    let env = env.as_str();
     let loki_url = std::env::var(LOKI_URL_VAR)
         .ok()
         .filter(|url| !url.is_empty());

@@ -61,7 +61,7 @@ pub fn init_test_logs() {
 pub async fn service_settings(db_prefix: &str) -> ServiceSettings {
     init_test_logs();
     ServiceSettings {
-        env: "test".to_owned(),
+        env: crate::settings::Env::Test,
         http: HttpSettings {
             host: "127.0.0.1".to_owned(),
             port: 0,

@@ -8,7 +8,7 @@ use crate::helpers::{spawn_app, spawn_with, start};
 async fn dev_seeding_adds_the_demo_products_once_however_often_it_starts() {
     let env = comanda_testkit::TestEnv::new().await;
     let mut service = env.service_settings("product").await;
-    service.env = "dev".to_owned();
+    service.env = comanda_kit::settings::Env::Dev;
     let settings = Settings::with_dev_auth(service);
     let app = spawn_with(env, settings.clone()).await;
     let seeded = app.count("SELECT count(*) FROM products", &[]).await;

@@ -19,7 +19,7 @@ brokers = "127.0.0.1:9092"
 #[test]
 fn defaults_apply_when_nothing_overrides_them() {
     let s: ServiceSettings = settings::load(DEFAULTS).expect("settings");
-    assert_eq!(s.env, "dev");
+    assert_eq!(s.env, settings::Env::Dev);
     assert_eq!(s.database.pool_size, 4);
     assert!(s.kafka.ready_check);
 }
