@@ -18,6 +18,7 @@
 //! - [`routes`]: register, account status, login/refresh/logout, JWKS.
 //! - [`domain`]: parsed registration fields, password hashing, statuses, secret tokens.
 //! - [`tokens`]: issuing a session (access JWT + rotating refresh token).
+//! - [`hashing`]: password hashing, a bounded number at once (503 `busy` beyond).
 //! - [`events`]: the registration payloads, the `creating.user.response` handler and
 //!   the profile request's deadline.
 //! - [`bootstrap`]: the admin account from settings.
@@ -28,6 +29,7 @@ pub mod bootstrap;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod hashing;
 pub mod routes;
 pub mod settings;
 pub mod startup;

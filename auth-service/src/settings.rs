@@ -1,12 +1,14 @@
 //! auth-service settings: the kit's service settings plus `[auth]` (keys, token
-//! lifetimes), `[admin]` (the account bootstrapped at start-up) and `[saga]` (how long
-//! a registration waits for user-service).
+//! lifetimes), `[admin]` (the account bootstrapped at start-up), `[saga]` (how long
+//! a registration waits for user-service) and `[hashing]` (password hashes at once).
 
 use std::time::Duration;
 
 use comanda_kit::auth::{self, AuthSettings, JwtSigner, JwtVerifier};
 use comanda_kit::settings::{Env, ServiceSettings};
 use comanda_outbox::deadline::SagaSettings;
+
+use crate::hashing::HashingSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -21,6 +23,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// Profile-request timeout, attempts, and the deadline worker's poll interval.
     pub saga: SagaSettings,
+    /// How many password hashes run at once, and how many requests may wait.
+    pub hashing: HashingSettings,
 }
 
 /// `[auth]`: the Ed25519 key pair and token lifetimes.
@@ -152,6 +156,7 @@ impl Settings {
                 password: SecretString::from(DEV_ADMIN_PASSWORD),
             },
             saga: SagaSettings::default(),
+            hashing: HashingSettings::default(),
         }
     }
 }
@@ -185,6 +190,8 @@ struct Sections {
     admin: AdminSettings,
     #[serde(default)]
     saga: SagaSettings,
+    #[serde(default)]
+    hashing: HashingSettings,
 }
 
 /// Compiled-in defaults, enough for a local run.
@@ -198,6 +205,7 @@ pub fn load() -> anyhow::Result<Settings> {
         auth: sections.auth,
         admin: sections.admin,
         saga: sections.saga,
+        hashing: sections.hashing,
     })
 }
 

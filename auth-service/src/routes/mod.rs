@@ -2,7 +2,8 @@
 //!
 //! The kit already serves `/health`, `/ready` and `/metrics`, and hands handlers the pool
 //! as `web::Data<comanda_kit::db::Pool>`; start-up adds the `JwtVerifier`, the
-//! [`crate::tokens::Issuer`], [`register::RegistrationTopic`] and [`jwks::Jwks`].
+//! [`crate::tokens::Issuer`], [`register::RegistrationTopic`], [`jwks::Jwks`], the
+//! bounded [`crate::hashing::Hashing`] and [`accounts::PollTokenTtl`].
 //! [`openapi`] documents them all, served at `GET /openapi.json`.
 
 pub mod accounts;

@@ -2,7 +2,7 @@
 //! request's deadline, committed together.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpResponse, ResponseError};
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
@@ -19,6 +19,7 @@ use crate::domain::registration::{Email, FullName, Password, Phone};
 use crate::domain::{password, secret_token, Invalid};
 use crate::events::payloads::CreatingUser;
 use crate::events::profile_request::{self, PendingRequest};
+use crate::hashing::Hashing;
 
 /// Full name of the `creating.user` topic (it carries the deployment's prefix).
 #[derive(Debug, Clone)]
@@ -98,6 +99,9 @@ struct Accepted {
             body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this IP (gateway): `rate_limited`.",
             body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password hashes at once: `busy`; retry after \
+            `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[tracing::instrument(skip_all, fields(correlation_id = %correlation))]
@@ -106,14 +110,20 @@ pub async fn register(
     pool: web::Data<Pool>,
     topic: web::Data<RegistrationTopic>,
     saga: web::Data<SagaSettings>,
+    hashing: web::Data<Hashing>,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, Problem> {
     let registration = Registration::try_from(body.into_inner())?;
+    let admission = match hashing.admit() {
+        Ok(admission) => admission,
+        Err(busy) => return Ok(busy.error_response()),
+    };
     let secret = registration.password.expose().to_owned();
-    // argon2 is deliberately slow: keep it off the async workers.
-    let password_hash = tokio::task::spawn_blocking(move || password::hash(&secret))
-        .await
-        .map_err(Problem::internal)?
+    // argon2 is deliberately slow and large: a bounded number at once, off the async
+    // workers.
+    let password_hash = admission
+        .run(move || password::hash(&secret))
+        .await?
         .map_err(Problem::internal)?;
     let id = Uuid::now_v7();
     let poll = secret_token::generate();

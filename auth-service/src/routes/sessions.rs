@@ -6,7 +6,7 @@
 //! so that timing does not tell either.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpResponse, ResponseError};
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
 use diesel_async::AsyncConnection;
@@ -18,6 +18,7 @@ use crate::db::{accounts, refresh_tokens};
 use crate::domain::account::Status;
 use crate::domain::registration::Email;
 use crate::domain::{password, secret_token};
+use crate::hashing::Hashing;
 use crate::tokens::{Issuer, Session};
 
 /// `POST /api/v1/auth/login` body.
@@ -67,14 +68,23 @@ fn invalid_refresh_token() -> Problem {
             body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this IP (gateway): `rate_limited`.",
             body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password checks at once: `busy`; retry after \
+            `Retry-After` seconds.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     pool: web::Data<Pool>,
     issuer: web::Data<Issuer>,
+    hashing: web::Data<Hashing>,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, Problem> {
+    // Admitted before any other work, so a refusal under load costs nothing.
+    let admission = match hashing.admit() {
+        Ok(admission) => admission,
+        Err(busy) => return Ok(busy.error_response()),
+    };
     let body = body.into_inner();
     let account = match Email::parse(&body.email) {
         Ok(email) => accounts::find_by_email(&mut *pool.get().await?, email.as_str()).await?,
@@ -82,12 +92,12 @@ pub async fn login(
     };
     // Verified on a blocking thread, with no pooled connection held meanwhile.
     let hash = account.as_ref().map(|a| a.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || {
-        let hash = hash.as_deref().unwrap_or_else(|| password::decoy_hash());
-        password::verify(&body.password, hash)
-    })
-    .await
-    .map_err(Problem::internal)?;
+    let matches = admission
+        .run(move || {
+            let hash = hash.as_deref().unwrap_or_else(|| password::decoy_hash());
+            password::verify(&body.password, hash)
+        })
+        .await?;
     let account = match account {
         Some(account) if matches && account.status == Status::Active.as_str() => account,
         _ => return Err(invalid_credentials()),
