@@ -48,6 +48,10 @@ pub struct TokenSettings {
     /// Lifetime of refresh tokens, in seconds.
     #[serde(default = "default_refresh_ttl")]
     pub refresh_ttl_secs: u64,
+    /// Lifetime of a registration's poll token, in seconds from the registration; it
+    /// is spent sooner by the first read that shows the settled account.
+    #[serde(default = "default_poll_token_ttl")]
+    pub poll_token_ttl_secs: u64,
 }
 
 impl std::fmt::Debug for TokenSettings {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for TokenSettings {
             .field("audience", &self.audience)
             .field("access_ttl_secs", &self.access_ttl_secs)
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
+            .field("poll_token_ttl_secs", &self.poll_token_ttl_secs)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +75,7 @@ impl Default for TokenSettings {
             audience: default_audience(),
             access_ttl_secs: default_access_ttl(),
             refresh_ttl_secs: default_refresh_ttl(),
+            poll_token_ttl_secs: default_poll_token_ttl(),
         }
     }
 }
@@ -179,6 +185,12 @@ fn default_access_ttl() -> u64 {
 
 fn default_refresh_ttl() -> u64 {
     14 * 24 * 60 * 60
+}
+
+/// 15 minutes: far longer than a registration takes (a stuck one is REJECTED after
+/// 5 × 30 s), short enough that a leaked token soon opens nothing.
+fn default_poll_token_ttl() -> u64 {
+    15 * 60
 }
 
 /// The tables auth-service reads besides the kit's, read on their own so the kit's

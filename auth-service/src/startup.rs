@@ -16,7 +16,7 @@ use crate::events::profile_request::{self, ProfileRequestDeadline};
 use crate::events::registration_result::ApplyRegistrationResult;
 use crate::events::GROUP;
 use crate::hashing::Hashing;
-use crate::routes::{self, jwks::Jwks, register::RegistrationTopic};
+use crate::routes::{self, accounts::PollTokenTtl, jwks::Jwks, register::RegistrationTopic};
 use crate::settings::Settings;
 use crate::tokens::Issuer;
 
@@ -72,12 +72,16 @@ impl Application {
         });
         let saga = web::Data::new(settings.saga.clone());
         let hashing = web::Data::new(Hashing::new(&settings.hashing));
+        let poll_ttl = web::Data::new(PollTokenTtl(Duration::from_secs(
+            settings.auth.poll_token_ttl_secs,
+        )));
         let jwks = web::Data::new(jwks);
         let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(issuer.clone())
                 .app_data(topic.clone())
                 .app_data(saga.clone())
+                .app_data(poll_ttl.clone())
                 .app_data(hashing.clone())
                 .app_data(jwks.clone());
             routes::configure(cfg);

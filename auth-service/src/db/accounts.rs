@@ -26,6 +26,8 @@ pub struct Account {
     pub rejection_reason: Option<String>,
     /// sha256 of the registration poll token.
     pub poll_token_hash: Option<Vec<u8>>,
+    /// When the poll token was spent (its read of the settled account).
+    pub poll_token_spent_at: Option<DateTime<Utc>>,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
 }
@@ -138,4 +140,17 @@ pub async fn admin_hashes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Stri
         .select((accounts::email, accounts::password_hash))
         .load(conn)
         .await
+}
+
+/// Spends the poll token of account `id`; true for the one call that spent it.
+pub async fn spend_poll_token(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    let spent = diesel::update(
+        accounts::table
+            .find(id)
+            .filter(accounts::poll_token_spent_at.is_null()),
+    )
+    .set(accounts::poll_token_spent_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
+    Ok(spent == 1)
 }

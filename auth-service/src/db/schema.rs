@@ -15,6 +15,7 @@ diesel::table! {
         poll_token_hash -> Nullable<Bytea>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        poll_token_spent_at -> Nullable<Timestamptz>,
     }
 }
 

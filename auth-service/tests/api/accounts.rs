@@ -81,3 +81,90 @@ async fn expired_tampered_foreign_and_unsigned_access_tokens_are_401() {
         );
     }
 }
+
+/// `GET` of account `id` with `poll_token` as `X-Poll-Token`.
+async fn poll(stack: &Stack, id: Uuid, poll_token: &str) -> reqwest::Response {
+    stack
+        .auth
+        .client
+        .get(format!("{}/api/v1/auth/accounts/{id}", stack.auth.address))
+        .header("x-poll-token", poll_token)
+        .send()
+        .await
+        .expect("GET")
+}
+
+#[tokio::test]
+async fn a_poll_token_expires_fifteen_minutes_after_the_registration() {
+    let stack = Stack::auth_only().await;
+    let (id, poll_token) = stack.register("ann@example.com").await;
+    assert_eq!(poll(&stack, id, &poll_token).await.status(), 200);
+
+    // Still PENDING (user-service is down), but registered 16 minutes ago.
+    stack
+        .auth_db()
+        .await
+        .execute(
+            "UPDATE accounts SET created_at = created_at - interval '16 minutes' WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .expect("back-dated");
+    let res = poll(&stack, id, &poll_token).await;
+    assert_eq!(problem(res).await, (401, "poll_token_expired".to_owned()));
+    // A wrong token is still a plain 404: an expired answer proves the token.
+    let res = poll(&stack, id, "guessed").await;
+    assert_eq!(problem(res).await, (404, "not_found".to_owned()));
+}
+
+#[tokio::test]
+async fn a_poll_token_shows_the_settled_account_once_then_expires() {
+    let stack = Stack::auth_only().await;
+    let (id, poll_token) = stack.register("ann@example.com").await;
+    let pending: Value = poll(&stack, id, &poll_token)
+        .await
+        .json()
+        .await
+        .expect("account");
+    assert_eq!(pending["status"], "PENDING");
+    // Polling while PENDING spends nothing.
+    assert_eq!(poll(&stack, id, &poll_token).await.status(), 200);
+
+    stack
+        .auth_db()
+        .await
+        .execute(
+            "UPDATE accounts SET status = 'ACTIVE' WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .expect("settled");
+    let settled: Value = poll(&stack, id, &poll_token)
+        .await
+        .json()
+        .await
+        .expect("account");
+    assert_eq!(
+        settled["status"], "ACTIVE",
+        "the settled account is shown once"
+    );
+
+    let res = poll(&stack, id, &poll_token).await;
+    let content_type = res.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let body: Value = res.json().await.expect("problem");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(
+        (body["status"].as_u64(), body["code"].as_str()),
+        (Some(401), Some("poll_token_expired"))
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("log in"),
+        "the detail says what to do instead: {body}"
+    );
+}

@@ -1,0 +1,1 @@
+ALTER TABLE accounts DROP COLUMN poll_token_spent_at;
