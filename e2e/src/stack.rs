@@ -88,6 +88,8 @@ impl Stack {
                 ("COMANDA__HTTP__PORT".into(), process.port.to_string()),
                 ("COMANDA__KAFKA__BROKERS".into(), env.brokers.clone()),
                 ("COMANDA__KAFKA__TOPIC_PREFIX".into(), env.prefix.clone()),
+                // One instance per service on tansu: no group protocol (README, "The broker").
+                ("COMANDA__KAFKA__ASSIGNMENT".into(), "all".into()),
             ];
             if let Some(database) = &process.database {
                 let var = ("COMANDA__DATABASE__URL".into(), database.clone());

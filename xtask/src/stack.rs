@@ -44,6 +44,8 @@ impl Process {
         let mut env = vec![
             ("COMANDA__ENV".into(), "dev".into()),
             ("COMANDA__KAFKA__BROKERS".into(), broker::ADDRESS.into()),
+            // One instance per service on tansu: no group protocol (README, "The broker").
+            ("COMANDA__KAFKA__ASSIGNMENT".into(), "all".into()),
             ("COMANDA__HTTP__PORT".into(), self.port.to_string()),
         ];
         if let Some(database) = self.database {

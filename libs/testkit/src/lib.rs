@@ -19,7 +19,7 @@ pub mod tokens;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use comanda_kit::settings::{KafkaSettings, ServiceSettings};
+use comanda_kit::settings::{Assignment, KafkaSettings, ServiceSettings};
 use comanda_kit::workers::Workers;
 use comanda_outbox::relay::{self, RelayConfig};
 use secrecy::ExposeSecret;
@@ -67,6 +67,9 @@ impl TestEnv {
             // A stalled group recovers within seconds, not the deployment's 30 s: tests
             // that restart a service must not wait out a long watchdog.
             consumer_stall_timeout_secs: 5,
+            // One instance per service, and tansu's group coordinator cannot be
+            // trusted with a restarted one (README, "The broker").
+            assignment: Assignment::All,
             ..KafkaSettings::new(self.brokers.clone())
         }
     }

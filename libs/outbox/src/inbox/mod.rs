@@ -38,14 +38,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use comanda_kit::settings::KafkaSettings;
+use comanda_kit::settings::{Assignment, KafkaSettings};
 use comanda_kit::stalls::Stalls;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::AsyncPgConnection;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 pub use handler::{decode, Handler, HandlerError};
 
@@ -55,6 +55,8 @@ use watchdog::{Verdict, Watchdog};
 
 /// Default of [`InboxBuilder::stall_timeout`].
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long reading a topic's partitions may take ([`Assignment::All`]).
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long closing a stalled consumer may take before its replacement joins anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -90,9 +92,16 @@ pub struct InboxBuilder {
     dlq_topic: String,
     stalls: Stalls,
     instance_id: Option<String>,
+    assignment: Assignment,
 }
 
 impl InboxBuilder {
+    /// How the consumer gets its partitions (default [`Assignment::Group`]).
+    pub fn assignment(mut self, assignment: Assignment) -> Self {
+        self.assignment = assignment;
+        self
+    }
+
     /// Joins the group as the static member `instance` ([`kafka::member_config`]); by
     /// default the inbox is a dynamic member with a new identity on every start.
     pub fn instance_id(mut self, instance: impl Into<String>) -> Self {
@@ -146,7 +155,11 @@ impl InboxBuilder {
         topics::ensure(&self.brokers, &wanted).await?;
         let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
         subscribed.sort();
-        let consumer = join(&self.member_config(), &subscribed)?;
+        let consumer: StreamConsumer = self
+            .member_config()
+            .create()
+            .context("creating the Kafka consumer")?;
+        attach(&consumer, &subscribed, self.assignment)?;
         let probe: BaseConsumer = kafka::consumer_config(&self.brokers, &self.name)
             .create()
             .context("creating the consumer group probe")?;
@@ -161,6 +174,7 @@ impl InboxBuilder {
                 self.stall_timeout,
             )),
             member_config: self.member_config(),
+            assignment: self.assignment,
             name: self.name,
             brokers: self.brokers,
             handlers: self.handlers,
@@ -183,12 +197,39 @@ impl InboxBuilder {
     }
 }
 
-/// A consumer made from `config`, subscribed to `topics`.
-fn join(config: &ClientConfig, topics: &[String]) -> anyhow::Result<StreamConsumer> {
-    let consumer: StreamConsumer = config.create().context("creating the Kafka consumer")?;
-    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topics).context("subscribing")?;
-    Ok(consumer)
+/// Gives `consumer` its partitions of `topics`: subscribes (the group protocol) or,
+/// with [`Assignment::All`], assigns every partition from the group's committed offset
+/// (the earliest message where there is none).
+fn attach(
+    consumer: &StreamConsumer,
+    topics: &[String],
+    assignment: Assignment,
+) -> anyhow::Result<()> {
+    match assignment {
+        Assignment::Group => {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics).context("subscribing")?;
+        }
+        Assignment::All => {
+            let mut partitions = TopicPartitionList::new();
+            for topic in topics {
+                let metadata = consumer
+                    .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+                    .with_context(|| format!("reading the partitions of {topic}"))?;
+                for found in metadata.topics() {
+                    for partition in found.partitions() {
+                        partitions
+                            .add_partition_offset(found.name(), partition.id(), Offset::Stored)
+                            .context("listing a partition")?;
+                    }
+                }
+            }
+            consumer
+                .assign(&partitions)
+                .context("assigning the partitions")?;
+        }
+    }
+    Ok(())
 }
 
 /// An idempotent consumer bound to a consumer group and a service database.
@@ -203,6 +244,7 @@ pub struct Inbox {
     pool: Pool<AsyncPgConnection>,
     /// How every consumer of this inbox is made (group, static name, timeouts).
     member_config: ClientConfig,
+    assignment: Assignment,
     /// Replaced by a new consumer when the watchdog finds this one stalled.
     consumer: Mutex<Arc<StreamConsumer>>,
     dlq: FutureProducer,
@@ -227,6 +269,7 @@ impl Inbox {
             dlq_topic: topics::DLQ.to_owned(),
             stalls: Stalls::new(),
             instance_id: None,
+            assignment: Assignment::Group,
         }
     }
 
@@ -239,6 +282,7 @@ impl Inbox {
             .stalls(stalls.clone())
             .stall_timeout(kafka.consumer_stall_timeout())
             .instance_id(kafka.instance_id())
+            .assignment(kafka.assignment)
     }
 
     /// The consumer in use now.
@@ -342,9 +386,7 @@ impl Inbox {
         if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
             tracing::warn!(consumer = %self.name, "the stalled consumer did not close in time");
         }
-        let topics: Vec<&str> = self.subscribed.iter().map(String::as_str).collect();
-        fresh.subscribe(&topics).context("subscribing")?;
-        Ok(())
+        attach(&fresh, &self.subscribed, self.assignment)
     }
 
     /// `inbox_stall_seconds{consumer, reason}`: how long the current stall has lasted.

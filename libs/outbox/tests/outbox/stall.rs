@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comanda_kit::settings::Assignment;
 use comanda_kit::stalls::Stalls;
 use comanda_outbox::{Envelope, Handler, HandlerError, Inbox};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -248,10 +249,25 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
 /// tansu 0.6.0 a dynamic member joining after a SIGKILLed leader gets nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_static_member_takes_its_dead_predecessors_partitions_at_once() {
+    replacement_consumes_at_once(Some("host-a"), Assignment::Group).await;
+}
+
+/// With [`Assignment::All`] (the local runs and tests on tansu) a restarted service
+/// needs no group at all: it reads every partition from the group's committed offsets
+/// at once, whatever the dead member left behind in the coordinator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_consumer_reading_all_partitions_resumes_from_the_committed_offsets_at_once() {
+    replacement_consumes_at_once(None, Assignment::All).await;
+}
+
+/// A member process (static as `instance`, when given) takes the group, commits the
+/// warm-up message and is SIGKILLed; a new inbox with `assignment` (and `instance`)
+/// must apply the 6 events sent since within 30 s, without the watchdog, and not
+/// the committed warm-up message.
+async fn replacement_consumes_at_once(instance: Option<&str>, assignment: Assignment) {
     let db = TestDb::new().await;
-    let topic = unique_topic("static");
-    let group = format!("test-static-{}", uuid::Uuid::new_v4().simple());
-    let instance = "host-a";
+    let topic = unique_topic("restart");
+    let group = format!("test-restart-{}", uuid::Uuid::new_v4().simple());
     comanda_outbox::topics::ensure(&brokers(), &[&topic])
         .await
         .expect("topic");
@@ -264,7 +280,7 @@ async fn a_restarted_static_member_takes_its_dead_predecessors_partitions_at_onc
         &serde_json::to_vec(&warm_up).expect("json"),
     )
     .await;
-    let mut member = start_member(&group, &topic, Some(instance));
+    let mut member = start_member(&group, &topic, instance);
     kill(Pid::from_raw(member.id() as i32), Signal::SIGKILL).expect("SIGKILL");
     member.wait().expect("reaped");
 
@@ -280,13 +296,14 @@ async fn a_restarted_static_member_takes_its_dead_predecessors_partitions_at_onc
         .await;
         sent.push(event.id);
     }
-    let inbox = Inbox::builder(&group, &brokers())
+    let mut builder = Inbox::builder(&group, &brokers())
         .handle(&topic, Record(Arc::new(AtomicUsize::new(0))))
-        .instance_id(instance)
-        .stall_timeout(Duration::from_secs(600))
-        .build(db.pool.clone())
-        .await
-        .expect("inbox builds");
+        .assignment(assignment)
+        .stall_timeout(Duration::from_secs(600));
+    if let Some(instance) = instance {
+        builder = builder.instance_id(instance);
+    }
+    let inbox = builder.build(db.pool.clone()).await.expect("inbox builds");
     let token = CancellationToken::new();
     let running = tokio::spawn({
         let token = token.clone();
@@ -307,11 +324,20 @@ async fn a_restarted_static_member_takes_its_dead_predecessors_partitions_at_onc
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the restarted member applied {applied} of {} events within 30 s",
+            "the restarted consumer applied {applied} of {} events within 30 s",
             sent.len()
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    let warm_up_sql = format!(
+        "SELECT count(*) AS n FROM effects WHERE event_id = '{}'",
+        warm_up.id
+    );
+    assert_eq!(
+        db.count(&warm_up_sql).await,
+        0,
+        "the message the dead member committed is not read again"
+    );
     token.cancel();
     running.await.expect("the inbox stops");
 }
