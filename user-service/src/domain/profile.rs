@@ -1,11 +1,16 @@
 //! Profile fields. auth-service validates the same rules at registration; user-service
 //! checks again because it owns profiles and must not trust its inputs (events
 //! included). The rules are duplicated on purpose: services share contracts, not code.
+//! What a control character is comes from the kit ([`comanda_kit::text`]), the one
+//! definition every service refuses in client text.
+
+use comanda_kit::text::Text;
 
 use super::Invalid;
 
-/// A profile's email: trimmed, lower case, with an `@` and at most 254 bytes.
-/// auth-service did the full syntax check; this guards the unique index.
+/// A profile's email: trimmed, lower case, with an `@`, no whitespace or control
+/// characters, and at most 254 bytes. auth-service did the full syntax check; this
+/// guards the unique index (and Postgres, which refuses NUL in text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -17,7 +22,8 @@ impl Email {
             && email
                 .split_once('@')
                 .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
-            && !email.chars().any(char::is_whitespace);
+            && !email.chars().any(char::is_whitespace)
+            && Text::parse(email.as_str()).is_ok();
         if !plausible {
             return Err(Invalid {
                 field: "email",
@@ -42,7 +48,7 @@ impl FullName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim();
         let chars = name.chars().count();
-        if chars == 0 || chars > 100 || name.chars().any(char::is_control) {
+        if chars == 0 || chars > 100 || Text::parse(name).is_err() {
             return Err(Invalid {
                 field: "full_name",
                 message: "must be 1 to 100 characters without control characters",
@@ -102,6 +108,8 @@ mod tests {
         assert_eq!(FullName::parse(" Ann ").expect("valid").as_str(), "Ann");
         assert!(FullName::parse("").is_err());
         assert!(FullName::parse(&"a".repeat(101)).is_err());
+        assert!(FullName::parse("Ann\u{0}").is_err());
+        assert!(FullName::parse("Ann\u{1b}[2J").is_err());
     }
 
     #[test]
@@ -118,5 +126,7 @@ mod tests {
     fn emails_are_normalised_and_need_an_at() {
         assert_eq!(Email::parse(" A@B.io ").expect("valid").as_str(), "a@b.io");
         assert!(Email::parse("ab.io").is_err());
+        assert!(Email::parse("a\u{0}@b.io").is_err());
+        assert!(Email::parse("a\u{7f}@b.io").is_err());
     }
 }

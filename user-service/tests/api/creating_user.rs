@@ -160,6 +160,24 @@ async fn a_creating_user_event_with_invalid_fields_is_answered_error_without_a_p
 }
 
 #[tokio::test]
+async fn a_creating_user_event_whose_email_holds_a_nul_is_answered_error_without_a_profile() {
+    let app = spawn_app().await;
+    let account = Uuid::now_v7();
+    produce(&app, &creating_user(account, "ann\u{0}@example.com")).await;
+    eventually(WITHIN, "an answer is written", || async {
+        !answers(&app, account).await.is_empty()
+    })
+    .await;
+
+    let answers = answers(&app, account).await;
+    assert_eq!(answers[0]["data"]["result"], "error");
+    assert!(answers[0]["data"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("email")));
+    assert_eq!(app.count("SELECT count(*) FROM profiles", &[]).await, 0);
+}
+
+#[tokio::test]
 async fn a_creating_user_sent_again_under_a_new_id_is_answered_created_again_with_one_profile() {
     let app = spawn_app().await;
     let account = Uuid::now_v7();
