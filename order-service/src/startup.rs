@@ -35,7 +35,12 @@ impl Application {
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
         let inbox = Inbox::for_service(kafka, GROUP, &stalls)
-            .handle(&kafka.topic(topics::STOCK_RESERVED), ConfirmOrder)
+            .handle(
+                &kafka.topic(topics::STOCK_RESERVED),
+                ConfirmOrder {
+                    cancelled_topic: kafka.topic(topics::ORDER_CANCELLED),
+                },
+            )
             .handle(&kafka.topic(topics::STOCK_FAILED), RejectOrder)
             .handle(&kafka.topic(topics::STOCK_RELEASED), RecordRelease)
             .build(pool.clone())

@@ -29,8 +29,9 @@ pub struct Order {
     /// The lines that could not be reserved (REJECTED for `insufficient_stock`).
     #[schema(value_type = Option<Object>)]
     pub shortfalls: Option<serde_json::Value>,
-    /// Why it was REJECTED: `insufficient_stock`, or `timeout` when no stock reply
-    /// came after every attempt.
+    /// Why it was REJECTED: `insufficient_stock`, `timeout` when no stock reply came
+    /// after every attempt, or `total_out_of_range` when the reserved prices make a
+    /// total that does not fit (the stock is given back).
     #[serde(default)]
     pub rejection_reason: Option<RejectionReason>,
     /// Created (UTC).

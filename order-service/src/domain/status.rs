@@ -62,6 +62,8 @@ pub enum OrderEvent {
     CancelRequested,
     /// The stock request went unanswered through every attempt (the saga deadline).
     StockRequestTimedOut,
+    /// The stock was held, but the reserved prices make a total that does not fit.
+    TotalOutOfRange,
 }
 
 /// Why an order was REJECTED.
@@ -72,6 +74,9 @@ pub enum RejectionReason {
     InsufficientStock,
     /// No stock reply came after `saga.max_attempts` requests.
     Timeout,
+    /// The reserved prices make a total beyond an `i64` of cents (a price stored
+    /// before prices were bounded); the held stock is given back.
+    TotalOutOfRange,
 }
 
 impl RejectionReason {
@@ -80,6 +85,7 @@ impl RejectionReason {
         match self {
             Self::InsufficientStock => "insufficient_stock",
             Self::Timeout => "timeout",
+            Self::TotalOutOfRange => "total_out_of_range",
         }
     }
 }
@@ -91,6 +97,7 @@ impl FromStr for RejectionReason {
         match s {
             "insufficient_stock" => Ok(Self::InsufficientStock),
             "timeout" => Ok(Self::Timeout),
+            "total_out_of_range" => Ok(Self::TotalOutOfRange),
             other => Err(format!("unknown rejection reason {other:?}")),
         }
     }
@@ -130,12 +137,14 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<Next, InvalidT
     use OrderStatus::*;
     match (from, event) {
         (Pending, StockReserved) => Ok(Next::Move(Confirmed)),
-        (Pending, StockFailed | StockRequestTimedOut) => Ok(Next::Move(Rejected)),
+        (Pending, StockFailed | StockRequestTimedOut | TotalOutOfRange) => Ok(Next::Move(Rejected)),
         (Pending | Confirmed, CancelRequested) => Ok(Next::Move(Cancelled)),
         (Cancelled, StockReserved | StockFailed)
         | (Confirmed, StockReserved)
         | (Rejected, StockFailed | StockReserved)
-        | (Confirmed | Rejected | Cancelled, StockRequestTimedOut) => Ok(Next::Stay),
+        | (Confirmed | Rejected | Cancelled, StockRequestTimedOut | TotalOutOfRange) => {
+            Ok(Next::Stay)
+        }
         (Confirmed, StockFailed) | (Rejected | Cancelled, CancelRequested) => {
             Err(InvalidTransition { from, event })
         }
@@ -199,6 +208,17 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_order_whose_total_is_out_of_range_is_rejected() {
+        assert_eq!(
+            transition(Pending, TotalOutOfRange),
+            Ok(Next::Move(Rejected))
+        );
+        for from in [Confirmed, Rejected, Cancelled] {
+            assert_eq!(transition(from, TotalOutOfRange), Ok(Next::Stay));
+        }
+    }
+
+    #[test]
     fn a_timeout_after_the_order_was_decided_changes_nothing() {
         for from in [Confirmed, Rejected, Cancelled] {
             assert_eq!(transition(from, StockRequestTimedOut), Ok(Next::Stay));
@@ -213,7 +233,11 @@ mod tests {
 
     #[test]
     fn rejection_reasons_round_trip_through_their_names() {
-        for reason in [RejectionReason::InsufficientStock, RejectionReason::Timeout] {
+        for reason in [
+            RejectionReason::InsufficientStock,
+            RejectionReason::Timeout,
+            RejectionReason::TotalOutOfRange,
+        ] {
             assert_eq!(reason.as_str().parse::<RejectionReason>(), Ok(reason));
         }
     }

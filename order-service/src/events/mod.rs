@@ -1,7 +1,8 @@
 //! What order-service publishes and how it reacts to stock replies.
 //!
 //! - [`payloads`]: the `data` of the events it publishes and consumes.
-//! - [`stock_reserved`]: `inventory.stock.reserved` → CONFIRMED, priced.
+//! - [`stock_reserved`]: `inventory.stock.reserved` → CONFIRMED, priced (or REJECTED
+//!   `total_out_of_range`, compensated, when the prices make a total that does not fit).
 //! - [`stock_failed`]: `inventory.stock.failed` → REJECTED, with the shortfalls.
 //! - [`stock_released`]: `inventory.stock.released` → the timeline only.
 //! - [`stock_request`]: the stock request (`order.created.pending`) and its saga

@@ -9,5 +9,6 @@ mod idempotency;
 mod openapi;
 mod orders;
 mod outage;
+mod overflow;
 mod redelivery;
 mod saga;

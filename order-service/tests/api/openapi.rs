@@ -28,6 +28,6 @@ async fn openapi_json_documents_every_order_route() {
     let reason = &doc["components"]["schemas"]["RejectionReason"]["enum"];
     assert_eq!(
         reason,
-        &serde_json::json!(["insufficient_stock", "timeout"])
+        &serde_json::json!(["insufficient_stock", "timeout", "total_out_of_range"])
     );
 }
