@@ -3,10 +3,13 @@
 //! It routes `/api/v1/{auth,users,orders,products}/**` (and the token key set) by
 //! prefix to a healthy instance of the owning service, round robin; refuses protected
 //! requests without a valid access token before any service sees them; limits login
-//! and register attempts per IP; and carries request and correlation ids and the
-//! client's address forward. Bodies stream through; nothing is buffered whole. It
-//! owns no database. At `/api/docs` it serves Swagger UI over one OpenAPI document
-//! merged from every service's.
+//! and register attempts per client (an IPv4 address, an IPv6 /64); and carries
+//! request and correlation ids (the client's own when it sent acceptable ones) and
+//! the client's address forward. Every decision is taken on the normalized path
+//! (percent-encoded unreserved characters decoded), and that path is the one
+//! forwarded. Bodies stream through; nothing is buffered whole. It owns no database.
+//! At `/api/docs` it serves Swagger UI over one OpenAPI document merged from every
+//! service's.
 //!
 //! # Layout
 //! - [`settings`]: typed settings and their compiled-in defaults (`config/default.toml`).

@@ -213,7 +213,7 @@ async fn latency(
     let insert = db
         .prepare(
             "INSERT INTO outbox (event_id, topic, kafka_key, event_type, correlation_id, payload) \
-             VALUES ($1, $2, $3, 'bench.happened', $4, $5)",
+             VALUES ($1, $2, $3, 'bench.happened', $4::uuid::text, $5)",
         )
         .await?;
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));

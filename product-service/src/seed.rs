@@ -26,7 +26,7 @@ const DEMO: &[(&str, &str, &str, i64, i32)] = &[
 /// Inserts the demo products that are missing; returns how many were inserted.
 pub async fn demo_products(pool: &Pool, topics: &CatalogTopics) -> anyhow::Result<usize> {
     let mut conn = pool.get().await?;
-    let correlation = CorrelationId(Uuid::now_v7());
+    let correlation = CorrelationId::from(Uuid::now_v7());
     let inserted = conn
         .transaction::<_, anyhow::Error, _>(async |conn| {
             let mut inserted = 0;

@@ -11,11 +11,11 @@
 //! requests on their partition, so user-service removes a profile a late request made.
 
 use async_trait::async_trait;
+use comanda_kit::correlation::CorrelationId;
 use comanda_outbox::deadline::{self, DeadlineHandler, Due, SagaSettings};
 use comanda_outbox::{append, topics, Envelope};
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::payloads::{CreatingUser, CreatingUserCancelled};
 use super::SOURCE;
@@ -34,7 +34,7 @@ pub const TIMEOUT: &str = "timeout";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     /// The registration's flow.
-    pub correlation_id: Uuid,
+    pub correlation_id: CorrelationId,
     /// The request as first sent.
     pub request: CreatingUser,
 }

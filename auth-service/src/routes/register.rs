@@ -128,7 +128,7 @@ pub async fn register(
     let id = Uuid::now_v7();
     let poll = secret_token::generate();
     let pending = PendingRequest {
-        correlation_id: correlation.0,
+        correlation_id: correlation,
         request: CreatingUser {
             account_id: id,
             email: registration.email.as_str().to_owned(),

@@ -23,7 +23,7 @@ async fn events(stack: &Stack, account: Uuid) -> Vec<(String, Uuid, Uuid)> {
         .auth_db()
         .await
         .query(
-            "SELECT event_type, event_id, correlation_id FROM outbox WHERE kafka_key = $1 \
+            "SELECT event_type, event_id, correlation_id::uuid FROM outbox WHERE kafka_key = $1 \
              ORDER BY id",
             &[&account.to_string()],
         )

@@ -80,7 +80,7 @@ pub fn to_upstream(req: &HttpRequest) -> HeaderMap {
 fn set_ids(req: &HttpRequest, out: &mut HeaderMap) {
     let extensions = req.extensions();
     if let Some(id) = extensions.get::<CorrelationId>() {
-        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
             out.insert(HeaderName::from_static(correlation::HEADER), value);
         }
     }

@@ -159,6 +159,47 @@ async fn ids_sent_by_the_client_are_kept() {
 }
 
 #[tokio::test]
+async fn a_clients_own_correlation_id_that_is_no_uuid_is_kept_echoed_and_forwarded() {
+    let (gateway, _services) = gateway_before_all_four();
+    let longest = "~".repeat(128);
+    for correlation_id in ["req-001", "a", longest.as_str()] {
+        let res = gateway
+            .client
+            .get(gateway.url("/api/v1/products"))
+            .header("x-correlation-id", correlation_id)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.headers()["x-correlation-id"], correlation_id);
+        let echo: Value = res.json().await.expect("echo");
+        assert_eq!(header(&echo, "x-correlation-id"), Some(correlation_id));
+    }
+}
+
+#[tokio::test]
+async fn a_correlation_id_too_long_or_with_spaces_or_controls_is_replaced() {
+    let (gateway, _services) = gateway_before_all_four();
+    let too_long = "x".repeat(129);
+    for correlation_id in [too_long.as_str(), "req 001", "req\t001", ""] {
+        let res = gateway
+            .client
+            .get(gateway.url("/api/v1/products"))
+            .header("x-correlation-id", correlation_id)
+            .send()
+            .await
+            .expect("request");
+        let echoed = res.headers()["x-correlation-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let uuid = Uuid::parse_str(&echoed).expect("replaced by a UUID");
+        assert_eq!(uuid.get_version_num(), 7, "{correlation_id:?}");
+        let echo: Value = res.json().await.expect("echo");
+        assert_eq!(header(&echo, "x-correlation-id"), Some(echoed.as_str()));
+    }
+}
+
+#[tokio::test]
 async fn hop_by_hop_headers_are_stripped_both_ways() {
     let (gateway, _services) = gateway_before_all_four();
     let res = gateway

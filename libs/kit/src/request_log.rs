@@ -55,7 +55,7 @@ pub async fn middleware(
     let method = req.method().clone();
     let span = {
         let extensions = req.extensions();
-        let correlation_id = extensions.get::<CorrelationId>().map(|id| id.0);
+        let correlation_id = extensions.get::<CorrelationId>().copied();
         let request_id = extensions.get::<RequestId>().map(|id| id.0.clone());
         tracing::info_span!(
             "http_request",

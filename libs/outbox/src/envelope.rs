@@ -1,6 +1,7 @@
 //! The event envelope: the one JSON shape every Comanda event travels in.
 
 use chrono::{DateTime, Utc};
+use comanda_kit::correlation::CorrelationId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,7 +9,8 @@ use uuid::Uuid;
 ///
 /// `id` is a UUIDv7, so ids sort by creation time; consumers dedupe on it.
 /// `correlation_id` ties every event of one business flow together (it starts at
-/// the HTTP request that began the flow); `causation_id` names the event this one
+/// the HTTP request that began the flow, and may be the client's own id, such as
+/// `req-001`: 1–128 visible ASCII characters); `causation_id` names the event this one
 /// reacts to, so a flow can be read back as a tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -24,7 +26,7 @@ pub struct Envelope {
     /// The aggregate the event is about; also the Kafka key (ordering per aggregate).
     pub aggregate_id: String,
     /// The flow this event belongs to.
-    pub correlation_id: Uuid,
+    pub correlation_id: CorrelationId,
     /// The event that caused this one, if any.
     pub causation_id: Option<Uuid>,
     /// When the event happened (UTC).
@@ -48,7 +50,7 @@ impl Envelope {
             version,
             source: source.into(),
             aggregate_id: aggregate_id.into(),
-            correlation_id: Uuid::now_v7(),
+            correlation_id: CorrelationId::new(),
             causation_id: None,
             occurred_at: Utc::now(),
             data,
@@ -56,8 +58,8 @@ impl Envelope {
     }
 
     /// Puts the event in an existing flow (e.g. the HTTP request's correlation id).
-    pub fn correlated(mut self, correlation_id: Uuid) -> Self {
-        self.correlation_id = correlation_id;
+    pub fn correlated(mut self, correlation_id: impl Into<CorrelationId>) -> Self {
+        self.correlation_id = correlation_id.into();
         self
     }
 
@@ -69,10 +71,11 @@ impl Envelope {
     }
 
     /// A W3C `traceparent` header value derived from the flow: trace id = the
-    /// correlation id, span id = the first 8 bytes of the event id. It lets any
-    /// tracing backend group a flow without Comanda running a tracer itself.
+    /// correlation id's ([`CorrelationId::trace_id`]: the id when it is a UUID, else
+    /// its hash), span id = the last 8 bytes of the event id. It lets any tracing
+    /// backend group a flow without Comanda running a tracer itself.
     pub fn traceparent(&self) -> String {
-        let trace = self.correlation_id.simple().to_string();
+        let trace = self.correlation_id.trace_id().simple().to_string();
         let span: String = self.id.simple().to_string().chars().skip(16).collect();
         format!("00-{trace}-{span}-01")
     }
@@ -115,6 +118,31 @@ mod tests {
         assert_eq!(parts[1].len(), 32);
         assert_eq!(parts[2].len(), 16);
         assert_eq!(parts[3], "01");
-        assert_eq!(parts[1], event.correlation_id.simple().to_string());
+        assert_eq!(
+            parts[1],
+            event.correlation_id.trace_id().simple().to_string()
+        );
+    }
+
+    #[test]
+    fn a_clients_correlation_id_travels_as_is_and_gives_a_stable_trace_id() {
+        let client = CorrelationId::parse("req-001").expect("valid");
+        let event = Envelope::new("a", 1, "s", "1", serde_json::Value::Null).correlated(client);
+        let json = serde_json::to_value(&event).expect("serialises");
+        assert_eq!(json["correlation_id"], "req-001");
+        let back: Envelope = serde_json::from_value(json).expect("deserialises");
+        let effect = Envelope::new("b", 1, "s", "1", serde_json::Value::Null).caused_by(&back);
+        assert_eq!(effect.correlation_id.as_str(), "req-001");
+        let trace = |e: &Envelope| e.traceparent().split('-').nth(1).map(str::to_owned);
+        assert_eq!(trace(&effect), trace(&event));
+        assert_eq!(trace(&event), Some(client.trace_id().simple().to_string()));
+    }
+
+    #[test]
+    fn an_event_whose_correlation_id_is_no_valid_id_does_not_decode() {
+        let event = Envelope::new("a", 1, "s", "1", serde_json::Value::Null);
+        let mut json = serde_json::to_value(&event).expect("serialises");
+        json["correlation_id"] = "has a space".into();
+        assert!(serde_json::from_value::<Envelope>(json).is_err());
     }
 }

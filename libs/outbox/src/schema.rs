@@ -8,7 +8,7 @@ diesel::table! {
         topic -> Text,
         kafka_key -> Text,
         event_type -> Text,
-        correlation_id -> Uuid,
+        correlation_id -> Text,
         traceparent -> Nullable<Text>,
         payload -> Json,
         created_at -> Timestamptz,

@@ -25,7 +25,7 @@ pub async fn append(
             outbox::topic.eq(topic),
             outbox::kafka_key.eq(&event.aggregate_id),
             outbox::event_type.eq(&event.event_type),
-            outbox::correlation_id.eq(event.correlation_id),
+            outbox::correlation_id.eq(event.correlation_id.as_str()),
             outbox::traceparent.eq(event.traceparent()),
             outbox::payload.eq(payload),
         ))

@@ -21,7 +21,7 @@ diesel::table! {
         event_id -> Uuid,
         event_type -> Text,
         source -> Text,
-        correlation_id -> Uuid,
+        correlation_id -> Text,
         causation_id -> Nullable<Uuid>,
         occurred_at -> Timestamptz,
     }

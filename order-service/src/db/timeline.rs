@@ -21,8 +21,9 @@ pub struct TimelineEntry {
     pub event_type: String,
     /// The service that produced it.
     pub source: String,
-    /// The flow it belongs to.
-    pub correlation_id: Uuid,
+    /// The flow it belongs to: the correlation id of the request that began it
+    /// (the client's own, such as `req-001`, or a UUID).
+    pub correlation_id: String,
     /// The event it reacted to.
     pub causation_id: Option<Uuid>,
     /// When it happened (UTC).
@@ -42,7 +43,7 @@ pub async fn record(
             order_events::event_id.eq(event.id),
             order_events::event_type.eq(&event.event_type),
             order_events::source.eq(&event.source),
-            order_events::correlation_id.eq(event.correlation_id),
+            order_events::correlation_id.eq(event.correlation_id.as_str()),
             order_events::causation_id.eq(event.causation_id),
             order_events::occurred_at.eq(event.occurred_at),
         ))

@@ -12,11 +12,11 @@
 //! cancel are on the order's timeline.
 
 use async_trait::async_trait;
+use comanda_kit::correlation::CorrelationId;
 use comanda_outbox::deadline::{self, DeadlineHandler, Due, SagaSettings};
 use comanda_outbox::{topics, Envelope};
 use diesel::OptionalExtension;
 use diesel_async::AsyncPgConnection;
-use uuid::Uuid;
 
 use super::payloads::{OrderCancelled, OrderCreatedPending};
 use super::{publish, SOURCE};
@@ -30,7 +30,7 @@ use crate::routes::orders::OrderTopics;
 pub const DEADLINE: &str = "order.stock_request";
 
 /// `order.created.pending` asking for `order`'s stock, in flow `correlation_id`.
-pub fn request(order: &Order, correlation_id: Uuid) -> serde_json::Result<Envelope> {
+pub fn request(order: &Order, correlation_id: CorrelationId) -> serde_json::Result<Envelope> {
     let data = serde_json::to_value(OrderCreatedPending {
         order_id: order.id,
         user_id: order.user_id,
@@ -76,7 +76,9 @@ impl DeadlineHandler for StockRequestDeadline {
         }
         // The first request started the flow: its resends and the cancel stay in it.
         let first = timeline::first_of_type(conn, order.id, topics::ORDER_CREATED_PENDING).await?;
-        let correlation_id = first.map_or_else(Uuid::now_v7, |e| e.correlation_id);
+        let correlation_id = first
+            .and_then(|e| CorrelationId::parse(&e.correlation_id))
+            .unwrap_or_default();
         if self.saga.may_resend(due.attempts) {
             let event = request(&order, correlation_id)?;
             publish(conn, &self.topics.created_pending, order.id, &event).await?;

@@ -61,7 +61,7 @@ async fn timeline(saga: &Saga, id: Uuid) -> Vec<(String, Uuid, Uuid)> {
     saga.orders_db()
         .await
         .query(
-            "SELECT event_type, event_id, correlation_id FROM order_events \
+            "SELECT event_type, event_id, correlation_id::uuid FROM order_events \
              WHERE order_id = $1 ORDER BY id",
             &[&id],
         )

@@ -199,3 +199,71 @@ async fn the_timeline_lists_every_event_of_the_order_in_order() {
         .await;
     assert_eq!(stranger.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_clients_own_correlation_id_that_is_no_uuid_follows_the_order_through_its_events() {
+    let saga = Saga::start().await;
+    let product = saga.product(5, 100).await;
+    let user = customer();
+    let res = saga
+        .orders
+        .client
+        .post(format!("{}/api/v1/orders", saga.orders.address))
+        .bearer_auth(&user)
+        .header("X-Correlation-Id", "req-001")
+        .json(&order_body(&[(product, 1)]))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.headers()["x-correlation-id"], "req-001");
+    let id: Uuid = res.json::<Value>().await.expect("order")["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    saga.wait_for(id, "CONFIRMED").await;
+    let timeline = || async {
+        let timeline: Value = saga
+            .call(
+                Method::GET,
+                &format!("/api/v1/orders/{id}/timeline"),
+                &user,
+                None,
+            )
+            .await
+            .json()
+            .await
+            .expect("timeline");
+        timeline["events"].as_array().expect("events").clone()
+    };
+    comanda_testkit::eventually(crate::helpers::WITHIN, "two events", || async {
+        timeline().await.len() == 2
+    })
+    .await;
+    // The request, and product-service's answer to it over Kafka, are in its flow.
+    let events = timeline().await;
+    assert_eq!(events[1]["source"], "product-service");
+    for event in &events {
+        assert_eq!(event["correlation_id"], "req-001", "{event}");
+    }
+    // The outbox row (hence the Kafka headers) carries it, with a trace id derived
+    // from it.
+    let row = saga
+        .orders_db()
+        .await
+        .query_one(
+            "SELECT correlation_id, traceparent, payload::jsonb->>'correlation_id' \
+             FROM outbox WHERE kafka_key = $1 ORDER BY id LIMIT 1",
+            &[&id.to_string()],
+        )
+        .await
+        .expect("the outbox row");
+    let client = comanda_kit::correlation::CorrelationId::parse("req-001").expect("valid");
+    assert_eq!(row.get::<_, String>(0), "req-001");
+    let traceparent: String = row.get(1);
+    assert_eq!(
+        traceparent.split('-').nth(1),
+        Some(client.trace_id().simple().to_string().as_str())
+    );
+    assert_eq!(row.get::<_, String>(2), "req-001");
+}

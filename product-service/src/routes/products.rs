@@ -257,7 +257,7 @@ pub async fn delete(
             id.to_string(),
             serde_json::to_value(ProductDeleted { id }).map_err(Problem::internal)?,
         )
-        .correlated(correlation.0);
+        .correlated(correlation);
         append(conn, &topics.deleted, &event).await?;
         Ok(())
     })
@@ -280,7 +280,7 @@ pub async fn publish_upserted(
         product.id.to_string(),
         data,
     )
-    .correlated(correlation.0);
+    .correlated(correlation);
     append(conn, topic, &event).await?;
     Ok(())
 }

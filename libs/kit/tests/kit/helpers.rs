@@ -21,7 +21,7 @@ struct Search {
 
 /// Echoes a JSON body and the request's correlation id.
 async fn echo(item: web::Json<Item>, id: CorrelationId) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "name": item.name, "correlation_id": id.0 }))
+    HttpResponse::Ok().json(json!({ "name": item.name, "correlation_id": id }))
 }
 
 async fn by_id(id: web::Path<u32>) -> HttpResponse {

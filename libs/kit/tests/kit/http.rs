@@ -51,9 +51,21 @@ async fn a_valid_correlation_id_is_echoed_and_given_to_handlers() {
 }
 
 #[tokio::test]
+async fn a_clients_own_correlation_id_that_is_no_uuid_is_kept_echoed_and_given_to_handlers() {
+    let app = spawn(Readiness::new());
+    let body = json!({ "name": "soup" }).to_string();
+    let res = post_echo(&app, "application/json", body, Some("req-001")).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()[HEADER].to_str().ok(), Some("req-001"));
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["correlation_id"], "req-001");
+}
+
+#[tokio::test]
 async fn a_missing_or_invalid_correlation_id_is_replaced_by_a_new_v7() {
     let app = spawn(Readiness::new());
-    for header in [None, Some("not-a-uuid")] {
+    let too_long = "x".repeat(129);
+    for header in [None, Some("not a token"), Some(too_long.as_str())] {
         let mut req = app.client.get(format!("{}/health", app.address));
         if let Some(value) = header {
             req = req.header(HEADER, value);

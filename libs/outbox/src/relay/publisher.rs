@@ -126,7 +126,6 @@ fn create(brokers: &str) -> anyhow::Result<FutureProducer> {
 
 fn headers(row: &OutboxRow) -> OwnedHeaders {
     let id = row.event_id.to_string();
-    let correlation = row.correlation_id.to_string();
     let mut headers = OwnedHeaders::new_with_capacity(4)
         .insert(Header {
             key: HEADER_ID,
@@ -138,7 +137,7 @@ fn headers(row: &OutboxRow) -> OwnedHeaders {
         })
         .insert(Header {
             key: HEADER_CORRELATION_ID,
-            value: Some(correlation.as_str()),
+            value: Some(row.correlation_id.as_str()),
         });
     if let Some(traceparent) = &row.traceparent {
         headers = headers.insert(Header {

@@ -74,7 +74,7 @@ pub async fn cancel(
                 order.id.to_string(),
                 data,
             )
-            .correlated(correlation.0);
+            .correlated(correlation);
             publish(conn, &topics.cancelled, order.id, &event).await?;
             // A cancelled order waits for no stock reply.
             deadline::clear(conn, stock_request::DEADLINE, order.id).await?;

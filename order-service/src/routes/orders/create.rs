@@ -73,7 +73,7 @@ pub async fn create(
         response_status: StatusCode::ACCEPTED.as_u16() as i16,
         response_body: serde_json::to_value(&order).map_err(Problem::internal)?,
     };
-    let event = stock_request::request(&order, correlation.0).map_err(Problem::internal)?;
+    let event = stock_request::request(&order, correlation).map_err(Problem::internal)?;
     let mut conn = pool.get().await?;
     let created = conn
         .transaction::<_, CreateError, _>(async |conn| {
