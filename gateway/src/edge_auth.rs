@@ -21,13 +21,14 @@ pub async fn require_token(req: &HttpRequest) -> Result<(), Problem> {
 pub const POLL_TOKEN: &str = "x-poll-token";
 
 /// True for a registrant polling its own account before it can log in: a `GET` of
-/// `/api/v1/auth/accounts/{id}` with `X-Poll-Token` and no bearer token. The edge
+/// `/api/v1/auth/accounts/{id}` (`path`, normalized: see
+/// [`crate::routing::normalize`]) with `X-Poll-Token` and no bearer token. The edge
 /// lets it through because only auth-service can check a poll token; a request
 /// that also carries a bearer token is checked as usual.
-pub fn polls_own_registration(req: &HttpRequest) -> bool {
+pub fn polls_own_registration(req: &HttpRequest, path: &str) -> bool {
     let headers = req.headers();
     req.method() == Method::GET
-        && req.path().starts_with("/api/v1/auth/accounts/")
+        && path.starts_with("/api/v1/auth/accounts/")
         && headers.contains_key(POLL_TOKEN)
         && !headers.contains_key(header::AUTHORIZATION)
 }

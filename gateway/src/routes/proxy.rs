@@ -41,7 +41,7 @@ pub async fn forward(
             .check(client, endpoint)
             .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
     }
-    if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req) {
+    if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req, path) {
         edge_auth::require_token(&req).await?;
     }
     let path_and_query = match (&normalized, req.uri().query()) {

@@ -145,9 +145,14 @@ async fn a_registrant_polls_its_account_with_a_poll_token_but_other_auth_reads_n
     assert_eq!(other.status().as_u16(), 401);
     let no_token = gateway.get("/api/v1/auth/accounts/1").await;
     assert_eq!(no_token.status().as_u16(), 401);
+    // However the path is spelled, the edge decides on the one auth-service routes.
+    let encoded = poll("/api/v1/auth/%61ccounts/1").await.expect("request");
+    assert_eq!(encoded.status().as_u16(), 200);
+    let encoded_other = poll("/api/v1/auth/%6fther").await.expect("request");
+    assert_eq!(encoded_other.status().as_u16(), 401);
     assert_eq!(
         auth.requests(),
-        1,
+        2,
         "refused requests never reach auth-service"
     );
 }
