@@ -7,12 +7,10 @@
 //! One test, parameterised by the environment, so both forms run the same code:
 //! - the **short form** (`cargo xtask chaos` with its defaults): 300 orders over 60 s, 8
 //!   faults (6–8 kills, 2 broker pauses); about 80 s when every order settles, up to 3
-//!   minutes more when some do not (the report comes either way). It is `#[ignore]`d, so
-//!   `cargo xtask test` does not run it yet: on tansu 0.6.0 a group whose member was
-//!   SIGKILLed does not reliably get a live assignment back, even after the inbox
-//!   rebuilds its consumer, so some runs end with orders REJECTED for `timeout` (and,
-//!   when the settle time runs out before `order.cancelled` is consumed, stock still
-//!   held). It will gate `cargo xtask test` once that holds.
+//!   minutes more when some do not (the report comes either way). `cargo xtask test` runs
+//!   it with the rest of the suite. The stack's services read every partition without a
+//!   consumer group (`kafka.assignment = "all"`): tansu 0.6.0's group coordinator cannot
+//!   be trusted with a SIGKILLed member (README, "The broker").
 //! - `cargo xtask chaos --orders 10000 --seconds 600 [--seed X]` builds the binaries
 //!   and runs this test with `cargo test` (no nextest time limit) and these variables:
 //!
@@ -120,9 +118,6 @@ fn options(log_dir: std::path::PathBuf) -> Options {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "run by `cargo xtask chaos`: on tansu 0.6.0 a consumer group whose member was \
-            SIGKILLed does not reliably get a live assignment back (README, The broker), so \
-            orders time out and the suite is not yet a dependable gate for `cargo xtask test`"]
 async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_processes_are_killed_and_the_broker_is_paused(
 ) {
     let plan = Plan::from_env();
