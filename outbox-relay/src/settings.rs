@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use comanda_kit::settings::{default_env, HttpSettings, KafkaSettings};
-use comanda_outbox::relay::RelayConfig;
+use comanda_outbox::relay::{DeadPeerDetection, RelayConfig};
 use comanda_outbox::topics;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -50,6 +50,21 @@ pub struct Tuning {
     pub listen: bool,
     /// How often a standby retries for leadership, in ms.
     pub standby_poll_ms: u64,
+    /// Silence on a source session before the first TCP keepalive probe, in ms
+    /// (whole seconds on the Postgres side); see [`DeadPeerDetection`].
+    #[serde(default = "default_keepalive_idle_ms")]
+    pub keepalive_idle_ms: u64,
+    /// Time between keepalive probes, in ms.
+    #[serde(default = "default_keepalive_interval_ms")]
+    pub keepalive_interval_ms: u64,
+    /// Unanswered keepalive probes after which a source session is dropped.
+    #[serde(default = "default_keepalive_retries")]
+    pub keepalive_retries: u32,
+    /// How long sent data or probes may go unacknowledged before a source session is
+    /// dropped, in ms. With the keepalives it bounds how long the backend of a
+    /// leader whose host vanished keeps the leader lock.
+    #[serde(default = "default_tcp_user_timeout_ms")]
+    pub tcp_user_timeout_ms: u64,
     /// How often the backlog gauges refresh, in ms.
     pub housekeeping_interval_ms: u64,
     /// How often retention deletes old rows, in ms.
@@ -68,6 +83,26 @@ pub struct Tuning {
 
 fn default_dlq_watch_interval_ms() -> u64 {
     5000
+}
+
+fn default_keepalive_idle_ms() -> u64 {
+    millis(DeadPeerDetection::default().keepalive_idle)
+}
+
+fn default_keepalive_interval_ms() -> u64 {
+    millis(DeadPeerDetection::default().keepalive_interval)
+}
+
+fn default_keepalive_retries() -> u32 {
+    DeadPeerDetection::default().keepalive_retries
+}
+
+fn default_tcp_user_timeout_ms() -> u64 {
+    millis(DeadPeerDetection::default().tcp_user_timeout)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Settings {
@@ -106,6 +141,12 @@ impl Settings {
                 config.poll_interval = Duration::from_millis(self.relay.poll_interval_ms);
                 config.listen = self.relay.listen;
                 config.standby_poll = Duration::from_millis(self.relay.standby_poll_ms);
+                config.dead_peer = DeadPeerDetection {
+                    keepalive_idle: Duration::from_millis(self.relay.keepalive_idle_ms),
+                    keepalive_interval: Duration::from_millis(self.relay.keepalive_interval_ms),
+                    keepalive_retries: self.relay.keepalive_retries,
+                    tcp_user_timeout: Duration::from_millis(self.relay.tcp_user_timeout_ms),
+                };
                 config.housekeeping_every =
                     Duration::from_millis(self.relay.housekeeping_interval_ms);
                 config.retention_every = Duration::from_millis(self.relay.retention_interval_ms);

@@ -3,6 +3,7 @@
 
 mod crash;
 mod dlq;
+mod failover;
 mod helpers;
 mod leadership;
 mod metrics;

@@ -21,7 +21,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
 pub use publisher::{BatchResult, Publisher};
-pub use source::{Backlog, OutboxRow, Source};
+pub use source::{Backlog, DeadPeerDetection, OutboxRow, Source};
 
 use crate::topics;
 
@@ -45,6 +45,10 @@ pub struct RelayConfig {
     pub listen: bool,
     /// How often a standby retries the lock.
     pub standby_poll: Duration,
+    /// How soon both ends of the source session give up on a silent peer: bounds
+    /// how long the backend of a leader whose host vanished keeps the lock (~8 s
+    /// by default, so a standby leads within about that plus `standby_poll`).
+    pub dead_peer: DeadPeerDetection,
     /// Published outbox rows older than this are deleted.
     pub published_retention: Duration,
     /// Processed-message rows older than this are deleted. Must exceed the longest
@@ -73,6 +77,7 @@ impl RelayConfig {
             poll_interval: Duration::from_secs(1),
             listen: true,
             standby_poll: Duration::from_secs(1),
+            dead_peer: DeadPeerDetection::default(),
             published_retention: Duration::from_secs(7 * 24 * 3600),
             processed_retention: Duration::from_secs(30 * 24 * 3600),
             housekeeping_every: Duration::from_secs(5),
@@ -97,7 +102,13 @@ impl Relay {
     /// Connects to the source and creates the producer. Topics of the catalogue
     /// are ensured here because a restarted broker may have forgotten them.
     pub async fn connect(config: RelayConfig) -> anyhow::Result<Self> {
-        let source = Source::connect(&config.database_url, &config.instance, config.listen).await?;
+        let source = Source::connect_with(
+            &config.database_url,
+            &config.instance,
+            config.listen,
+            &config.dead_peer,
+        )
+        .await?;
         let publisher = Publisher::new(&config.brokers, config.send_timeout)?;
         if let Err(error) = topics::ensure(&config.brokers, topics::ALL).await {
             tracing::warn!(%error, "could not ensure topics; will retry on demand");

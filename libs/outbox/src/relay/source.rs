@@ -3,6 +3,14 @@
 //! The session matters: the advisory lock that makes this relay the source's only
 //! publisher belongs to it, and so does `LISTEN outbox`. When the session dies
 //! Postgres releases the lock at once, which is what lets a standby take over.
+//!
+//! "Dies" must include a leader whose host vanished without closing anything (power
+//! loss, a partition): no FIN, no RST, just silence. By default neither end would
+//! notice for hours (the OS keepalive starts after 2 h idle, and unacknowledged
+//! data, such as a NOTIFY for the leader, is retransmitted for ~15 min), and the
+//! backend would hold the lock all that time. So both ends of every source session
+//! get the [`DeadPeerDetection`] timeouts: the backend through its per-session
+//! settings, the relay on its own socket.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +58,74 @@ pub struct Backlog {
     pub oldest_age_seconds: f64,
 }
 
+/// How both ends of a source session notice a peer that went silent: TCP keepalive
+/// probes while the session is idle, and a TCP user timeout while sent data (a
+/// query, a NOTIFY) waits for its acknowledgement.
+///
+/// With the defaults a vanished peer is dropped about 8 s after it went silent
+/// (Linux drops a connection once `tcp_user_timeout` passed with probes or data
+/// unanswered), so the backend of a vanished leader releases the leader lock then,
+/// and a standby takes it at its next retry. A value of zero leaves that knob at
+/// the OS default. Postgres takes the keepalive times in whole seconds (rounded
+/// up) and ignores all four on Unix-socket connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadPeerDetection {
+    /// Silence after which the first keepalive probe goes out (default 5 s).
+    pub keepalive_idle: Duration,
+    /// Time between keepalive probes (default 1 s).
+    pub keepalive_interval: Duration,
+    /// Unanswered probes after which the connection is dropped (default 3).
+    pub keepalive_retries: u32,
+    /// How long data or probes may stay unacknowledged before the connection is
+    /// dropped; also bounds the relay's TCP connect (default 8 s).
+    pub tcp_user_timeout: Duration,
+}
+
+impl Default for DeadPeerDetection {
+    fn default() -> Self {
+        Self {
+            keepalive_idle: Duration::from_secs(5),
+            keepalive_interval: Duration::from_secs(1),
+            keepalive_retries: 3,
+            tcp_user_timeout: Duration::from_secs(8),
+        }
+    }
+}
+
+impl DeadPeerDetection {
+    /// The relay's end: keepalives and user timeout on its own socket.
+    fn apply_to(&self, config: &mut tokio_postgres::Config) {
+        config.keepalives(true);
+        if !self.keepalive_idle.is_zero() {
+            config.keepalives_idle(self.keepalive_idle);
+        }
+        if !self.keepalive_interval.is_zero() {
+            config.keepalives_interval(self.keepalive_interval);
+        }
+        if self.keepalive_retries > 0 {
+            config.keepalives_retries(self.keepalive_retries);
+        }
+        if !self.tcp_user_timeout.is_zero() {
+            config.tcp_user_timeout(self.tcp_user_timeout);
+            config.connect_timeout(self.tcp_user_timeout);
+        }
+    }
+
+    /// The backend's end: the same timeouts as session settings (all four may be
+    /// set by any user since Postgres 12).
+    fn session_settings(&self) -> String {
+        let secs = |d: Duration| d.as_millis().div_ceil(1000);
+        format!(
+            "SET tcp_keepalives_idle = {}; SET tcp_keepalives_interval = {}; \
+             SET tcp_keepalives_count = {}; SET tcp_user_timeout = {};",
+            secs(self.keepalive_idle),
+            secs(self.keepalive_interval),
+            self.keepalive_retries,
+            self.tcp_user_timeout.as_millis(),
+        )
+    }
+}
+
 /// A live session on one source database.
 pub struct Source {
     client: Client,
@@ -58,9 +134,24 @@ pub struct Source {
 
 impl Source {
     /// Connects, names the session after `instance` (visible in `pg_stat_activity`)
-    /// and, when `listen`, starts listening for outbox inserts.
+    /// and, when `listen`, starts listening for outbox inserts; with the default
+    /// [`DeadPeerDetection`].
     pub async fn connect(url: &str, instance: &str, listen: bool) -> anyhow::Result<Self> {
-        let (client, mut connection) = tokio_postgres::connect(url, NoTls)
+        Self::connect_with(url, instance, listen, &DeadPeerDetection::default()).await
+    }
+
+    /// [`Source::connect`] with the given dead-peer timeouts on both ends.
+    pub async fn connect_with(
+        url: &str,
+        instance: &str,
+        listen: bool,
+        dead_peer: &DeadPeerDetection,
+    ) -> anyhow::Result<Self> {
+        let mut config: tokio_postgres::Config =
+            url.parse().context("parsing the source database URL")?;
+        dead_peer.apply_to(&mut config);
+        let (client, mut connection) = config
+            .connect(NoTls)
             .await
             .context("connecting to the source database")?;
         let woken = Arc::new(Notify::new());
@@ -89,14 +180,17 @@ impl Source {
         // ordered index walk.
         // No waiting for the WAL flush either: a mark lost in a Postgres crash only
         // means the row is published again, and consumers absorb duplicates.
+        // The backend's dead-peer timeouts are set before anything else, in
+        // particular before this session can take the leader lock.
         client
             .batch_execute(&format!(
-                "SET application_name = '{}'; SET enable_bitmapscan = off; \
+                "{} SET application_name = '{}'; SET enable_bitmapscan = off; \
                  SET synchronous_commit = off; {listen}",
+                dead_peer.session_settings(),
                 instance.replace('\'', "")
             ))
             .await
-            .context("listening on the outbox channel")?;
+            .context("setting up the source session")?;
         Ok(Self { client, woken })
     }
 
