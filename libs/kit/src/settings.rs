@@ -79,6 +79,18 @@ pub struct KafkaSettings {
     /// How this process's consumers get their partitions (`group` or `all`).
     #[serde(default)]
     pub assignment: Assignment,
+    /// Replicas per partition of the topics this process creates (default 1: one
+    /// broker; a production cluster wants 3). See `comanda_outbox::topics::Durability`.
+    #[serde(default = "default_one")]
+    pub replication_factor: i32,
+    /// In-sync replicas an `acks=all` write needs on those topics (default 1; with 3
+    /// replicas, 2).
+    #[serde(default = "default_one")]
+    pub min_insync_replicas: i32,
+}
+
+fn default_one() -> i32 {
+    1
 }
 
 /// How a consumer gets its partitions.
@@ -116,6 +128,8 @@ impl KafkaSettings {
             consumer_stall_timeout_secs: default_stall_timeout_secs(),
             instance_id: None,
             assignment: Assignment::Group,
+            replication_factor: 1,
+            min_insync_replicas: 1,
         }
     }
 

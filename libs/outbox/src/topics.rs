@@ -58,15 +58,69 @@ pub async fn ensure_all(brokers: &str, prefix: &str) -> anyhow::Result<()> {
     ensure(brokers, &names).await
 }
 
-/// Creates the `topics` that do not exist yet; existing ones are left alone.
+/// How durable the topics a process creates are: how many brokers hold each partition,
+/// and how many of them must have a record before an `acks=all` producer (the relay) is
+/// told it is written.
+///
+/// The default, 1 and 1, is for a single broker (the local tansu, compose's one Kafka
+/// node): a record then lives on one disk (tansu's memory storage: in one process) and is
+/// lost with it; the saga deadlines send a lost request again, so an order still ends
+/// final. A production cluster wants 3 and 2: a record survives one broker's loss, and a
+/// write is refused rather than acked by a lone replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durability {
+    /// Replicas per partition (`replication.factor`).
+    pub replication_factor: i32,
+    /// In-sync replicas needed to ack an `acks=all` write (`min.insync.replicas`).
+    pub min_insync_replicas: i32,
+}
+
+impl Default for Durability {
+    fn default() -> Self {
+        Self {
+            replication_factor: 1,
+            min_insync_replicas: 1,
+        }
+    }
+}
+
+impl From<&comanda_kit::settings::KafkaSettings> for Durability {
+    fn from(kafka: &comanda_kit::settings::KafkaSettings) -> Self {
+        Self {
+            replication_factor: kafka.replication_factor,
+            min_insync_replicas: kafka.min_insync_replicas,
+        }
+    }
+}
+
+/// Creates the `topics` that do not exist yet, for a single broker
+/// ([`Durability::default`]); existing ones are left alone.
 pub async fn ensure(brokers: &str, topics: &[&str]) -> anyhow::Result<()> {
+    ensure_durable(brokers, topics, Durability::default()).await
+}
+
+/// Creates the `topics` that do not exist yet with `durability`; existing ones are left
+/// alone (a topic's replication is changed by an operator, not by a service start).
+pub async fn ensure_durable(
+    brokers: &str,
+    topics: &[&str],
+    durability: Durability,
+) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
         .context("creating the Kafka admin client")?;
+    let min_insync = durability.min_insync_replicas.to_string();
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
+        .map(|t| {
+            NewTopic::new(
+                t,
+                PARTITIONS,
+                TopicReplication::Fixed(durability.replication_factor),
+            )
+            .set("min.insync.replicas", &min_insync)
+        })
         .collect();
     let options = AdminOptions::new()
         .operation_timeout(Some(Duration::from_secs(10)))

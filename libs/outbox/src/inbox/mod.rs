@@ -93,9 +93,16 @@ pub struct InboxBuilder {
     stalls: Stalls,
     instance_id: Option<String>,
     assignment: Assignment,
+    durability: topics::Durability,
 }
 
 impl InboxBuilder {
+    /// How durable the topics this inbox creates are (default: one broker).
+    pub fn durability(mut self, durability: topics::Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// How the consumer gets its partitions (default [`Assignment::Group`]).
     pub fn assignment(mut self, assignment: Assignment) -> Self {
         self.assignment = assignment;
@@ -152,7 +159,7 @@ impl InboxBuilder {
     pub async fn build(self, pool: Pool<AsyncPgConnection>) -> anyhow::Result<Inbox> {
         let mut wanted: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         wanted.push(&self.dlq_topic);
-        topics::ensure(&self.brokers, &wanted).await?;
+        topics::ensure_durable(&self.brokers, &wanted, self.durability).await?;
         let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
         subscribed.sort();
         let consumer: StreamConsumer = self
@@ -270,6 +277,7 @@ impl Inbox {
             stalls: Stalls::new(),
             instance_id: None,
             assignment: Assignment::Group,
+            durability: topics::Durability::default(),
         }
     }
 
@@ -283,6 +291,7 @@ impl Inbox {
             .stall_timeout(kafka.consumer_stall_timeout())
             .instance_id(kafka.instance_id())
             .assignment(kafka.assignment)
+            .durability(kafka.into())
     }
 
     /// The consumer in use now.

@@ -8,4 +8,5 @@ mod helpers;
 mod inbox;
 mod sick_database;
 mod stall;
+mod topics;
 mod writer;
