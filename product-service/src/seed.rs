@@ -37,10 +37,10 @@ pub async fn demo_products(pool: &Pool, topics: &CatalogTopics) -> anyhow::Resul
                     description: MultilineText::default(),
                     category: Text::parse(category)?,
                     price_cents,
-                    stock,
+                    stock: Some(stock),
                     active: true,
                 })?;
-                if let Some(product) = products::insert_if_new_sku(conn, &draft).await? {
+                if let Some(product) = products::insert_if_new_sku(conn, &draft, stock).await? {
                     publish_upserted(conn, &topics.upserted, &product, correlation).await?;
                     inserted += 1;
                 }

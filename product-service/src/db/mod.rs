@@ -4,3 +4,4 @@
 pub mod products;
 pub mod reservations;
 pub mod schema;
+pub mod stock_adjustments;

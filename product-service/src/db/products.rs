@@ -37,6 +37,10 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
     pub updated_at: DateTime<Utc>,
+    /// Counts every change of the product, the stock moves of orders included; the
+    /// `ETag` of its responses is this number in quotes, and a PUT changing the stock
+    /// must name it in `If-Match`.
+    pub version: i64,
 }
 
 /// Filters of the catalogue listing.
@@ -66,26 +70,36 @@ fn classify(error: DieselError) -> WriteError {
     }
 }
 
-/// Inserts `draft` under a new id.
+/// Inserts `draft` with `stock` units under a new id.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     draft: &ProductDraft,
+    stock: i32,
 ) -> Result<Product, WriteError> {
     diesel::insert_into(products::table)
-        .values((products::id.eq(Uuid::now_v7()), values(draft)))
+        .values((
+            products::id.eq(Uuid::now_v7()),
+            values(draft),
+            products::stock.eq(stock),
+        ))
         .returning(Product::as_returning())
         .get_result(conn)
         .await
         .map_err(classify)
 }
 
-/// Inserts `draft` unless its SKU exists; `None` when it did (seeding).
+/// Inserts `draft` with `stock` units unless its SKU exists; `None` when it did (seeding).
 pub async fn insert_if_new_sku(
     conn: &mut AsyncPgConnection,
     draft: &ProductDraft,
+    stock: i32,
 ) -> QueryResult<Option<Product>> {
     diesel::insert_into(products::table)
-        .values((products::id.eq(Uuid::now_v7()), values(draft)))
+        .values((
+            products::id.eq(Uuid::now_v7()),
+            values(draft),
+            products::stock.eq(stock),
+        ))
         .on_conflict(products::sku)
         .do_nothing()
         .returning(Product::as_returning())
@@ -94,14 +108,36 @@ pub async fn insert_if_new_sku(
         .optional()
 }
 
-/// Replaces every field of product `id` with `draft`; `NotFound` when it does not exist.
+/// Product `id`, locked until the transaction ends so that no reservation, release or
+/// other write can change it between the caller's check and its write; `NotFound`
+/// when it does not exist.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Product> {
+    products::table
+        .find(id)
+        .for_update()
+        .select(Product::as_select())
+        .get_result(conn)
+        .await
+}
+
+/// Replaces every field of product `id` with `draft` and its stock with `stock`, and
+/// counts a version; `NotFound` when it does not exist.
+///
+/// The caller decides `stock` under [`lock`]: the count it holds, or a new one the
+/// client sent with the version it was read at.
 pub async fn replace(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     draft: &ProductDraft,
+    stock: i32,
 ) -> Result<Product, WriteError> {
     diesel::update(products::table.find(id))
-        .set((values(draft), products::updated_at.eq(Utc::now())))
+        .set((
+            values(draft),
+            products::stock.eq(stock),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(Utc::now()),
+        ))
         .returning(Product::as_returning())
         .get_result(conn)
         .await
@@ -114,7 +150,6 @@ type Values<'a> = (
     diesel::dsl::Eq<products::description, &'a str>,
     diesel::dsl::Eq<products::category, &'a str>,
     diesel::dsl::Eq<products::price_cents, i64>,
-    diesel::dsl::Eq<products::stock, i32>,
     diesel::dsl::Eq<products::active, bool>,
 );
 
@@ -125,7 +160,6 @@ fn values(draft: &ProductDraft) -> Values<'_> {
         products::description.eq(draft.description.as_str()),
         products::category.eq(draft.category.as_str()),
         products::price_cents.eq(draft.price_cents),
-        products::stock.eq(draft.stock),
         products::active.eq(draft.active),
     )
 }
@@ -216,14 +250,31 @@ pub async fn lock_on_hand(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryRe
         .collect())
 }
 
-/// Adds `delta` units (negative to take) to product `id`'s stock.
+/// Adds `delta` units (negative to take) to product `id`'s stock, counting a version
+/// so that a client holding the product as it was cannot write its old count back.
 ///
 /// Taking more than there is violates the `stock >= 0` check and fails the
 /// transaction: callers check first, the constraint only guards against bugs.
 pub async fn move_stock(conn: &mut AsyncPgConnection, id: Uuid, delta: i32) -> QueryResult<()> {
     diesel::update(products::table.find(id))
-        .set(products::stock.eq(products::stock + delta))
+        .set((
+            products::stock.eq(products::stock + delta),
+            products::version.eq(products::version + 1),
+        ))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Sets product `id`'s stock to `stock` (decided under [`lock`]) and counts a version.
+pub async fn set_stock(conn: &mut AsyncPgConnection, id: Uuid, stock: i32) -> QueryResult<Product> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::stock.eq(stock),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(Utc::now()),
+        ))
+        .returning(Product::as_returning())
+        .get_result(conn)
+        .await
 }

@@ -15,6 +15,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int8,
     }
 }
 
@@ -38,6 +39,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stock_adjustments (id) {
+        id -> Uuid,
+        product_id -> Uuid,
+        kind -> Text,
+        delta -> Int4,
+        stock_after -> Int4,
+        reason -> Text,
+        adjusted_by -> Uuid,
+        adjusted_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(reservation_lines -> reservations (order_id));
 
-diesel::allow_tables_to_appear_in_same_query!(products, reservation_lines, reservations);
+diesel::allow_tables_to_appear_in_same_query!(
+    products,
+    reservation_lines,
+    reservations,
+    stock_adjustments,
+);

@@ -1,5 +1,6 @@
-//! The catalogue's rules, free of I/O: what a valid product is, and how an order's
-//! lines are matched against stock.
+//! The catalogue's rules, free of I/O: what a valid product is, how an admin adjusts
+//! its stock, and how an order's lines are matched against stock.
 
 pub mod product;
 pub mod reservation;
+pub mod stock;

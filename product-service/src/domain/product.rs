@@ -56,9 +56,14 @@ pub struct ProductBody {
     /// Price in cents, 0 to 1,000,000,000.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub price_cents: i64,
-    /// Units on hand, 0 to 1,000,000,000.
+    /// Units on hand, 0 to 1,000,000,000. Required on POST. On PUT, leave it out (or
+    /// send the current count) to keep the stock as it is; a different count needs
+    /// `If-Match` with the product's version, else 428 `if_match_required`. Prefer
+    /// `POST /api/v1/products/{id}/stock-adjustments`, whose deltas never erase a
+    /// reservation made meanwhile.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub stock: i32,
+    #[serde(default)]
+    pub stock: Option<i32>,
     /// Orderable; defaults to true.
     #[serde(default = "yes")]
     pub active: bool,
@@ -81,13 +86,18 @@ pub struct ProductDraft {
     pub category: String,
     /// In `0..=MAX_PRICE_CENTS`.
     pub price_cents: i64,
-    /// In `0..=MAX_STOCK`.
-    pub stock: i32,
+    /// In `0..=MAX_STOCK`; `None` when the body left it out (a PUT keeping the stock).
+    pub stock: Option<i32>,
     /// Orderable.
     pub active: bool,
 }
 
 impl ProductDraft {
+    /// The stock of a new product: a POST must say how many units there are.
+    pub fn initial_stock(&self) -> Result<i32, Problem> {
+        self.stock.ok_or_else(|| invalid("stock is required"))
+    }
+
     /// Validates `body`; the first broken rule is a 400 `invalid_product`.
     pub fn parse(body: ProductBody) -> Result<Self, Problem> {
         let name = body.name.trim().to_owned();
@@ -106,7 +116,10 @@ impl ProductDraft {
                 "price_cents must be 0 to {MAX_PRICE_CENTS}"
             )));
         }
-        if !(0..=MAX_STOCK).contains(&body.stock) {
+        if body
+            .stock
+            .is_some_and(|stock| !(0..=MAX_STOCK).contains(&stock))
+        {
             return Err(invalid(&format!("stock must be 0 to {MAX_STOCK}")));
         }
         Ok(Self {
@@ -136,7 +149,7 @@ mod tests {
             description: MultilineText::default(),
             category: Text::parse(" Mains ").expect("text"),
             price_cents: 1200,
-            stock: 3,
+            stock: Some(3),
             active: true,
         }
     }
@@ -158,7 +171,7 @@ mod tests {
             "invalid_product"
         );
         let mut b = body();
-        b.stock = -1;
+        b.stock = Some(-1);
         assert!(ProductDraft::parse(b).is_err());
     }
 
@@ -166,7 +179,7 @@ mod tests {
     fn prices_and_stock_above_their_bounds_are_refused() {
         let mut b = body();
         b.price_cents = MAX_PRICE_CENTS;
-        b.stock = MAX_STOCK;
+        b.stock = Some(MAX_STOCK);
         assert!(ProductDraft::parse(b).is_ok());
         let mut b = body();
         b.price_cents = MAX_PRICE_CENTS + 1;
@@ -175,8 +188,20 @@ mod tests {
             "invalid_product"
         );
         let mut b = body();
-        b.stock = MAX_STOCK + 1;
+        b.stock = Some(MAX_STOCK + 1);
         assert!(ProductDraft::parse(b).is_err());
+    }
+
+    #[test]
+    fn a_body_without_stock_keeps_it_but_cannot_create() {
+        let mut b = body();
+        b.stock = None;
+        let draft = ProductDraft::parse(b).expect("valid");
+        assert_eq!(draft.stock, None);
+        assert_eq!(
+            draft.initial_stock().expect_err("required").code,
+            "invalid_product"
+        );
     }
 
     #[test]

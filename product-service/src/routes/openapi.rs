@@ -4,14 +4,15 @@ use comanda_kit::openapi::{BearerAuth, CommonProblems};
 use comanda_kit::problem::Problem;
 use utoipa::OpenApi;
 
-use super::products;
+use super::{products, stock_adjustments};
 
 /// product-service's API, served at `GET /openapi.json` and merged by the gateway.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "product-service",
-        description = "The catalogue: public reads, admin writes; stock is reserved by events."
+        description = "The catalogue: public reads, admin writes; stock is reserved by events \
+            and changed by admins only by deltas or with If-Match."
     ),
     paths(
         products::list,
@@ -19,6 +20,8 @@ use super::products;
         products::create,
         products::replace,
         products::delete,
+        stock_adjustments::create,
+        stock_adjustments::list,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &CommonProblems),

@@ -2,8 +2,13 @@
 //!
 //! Every write appends its `product.upserted` / `product.deleted` event in the same
 //! transaction, so the feed never misses or invents a change.
+//!
+//! Stock is not a plain field: orders move it while an admin's client holds an old
+//! read, so a PUT may set it only with `If-Match` naming the version it read (see
+//! [`super::precondition`]), and the usual way to change it is a delta
+//! ([`super::stock_adjustments`]).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
@@ -16,7 +21,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::precondition::{self, etag, IfMatch};
 use crate::db::products::{self, Filter, Product, WriteError};
+use crate::db::stock_adjustments::{self, REPLACE};
 use crate::domain::product::{ProductBody, ProductDraft};
 use crate::events::payloads::ProductDeleted;
 use crate::events::SOURCE;
@@ -97,7 +104,9 @@ pub async fn list(
     tag = "products",
     params(("id" = Uuid, Path, description = "The product id")),
     responses(
-        (status = 200, description = "The product.", body = Product),
+        (status = 200, description = "The product.", body = Product,
+            headers(("ETag" = String, description = "The product's version, e.g. `\"7\"`: \
+                send it in `If-Match` to set the stock with PUT."))),
         (status = 400, description = "The id is not a UUID: `invalid_path`.",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product, or an inactive one and the caller is \
@@ -117,7 +126,9 @@ pub async fn get(
         // The same answer as for a missing row, so hidden products cannot be probed.
         return Err(Problem::not_found("the resource does not exist"));
     }
-    Ok(HttpResponse::Ok().json(product))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(product.version))
+        .json(product))
 }
 
 /// `POST /api/v1/products` (ADMIN): 201 with the product; a taken SKU is a 409.
@@ -130,10 +141,11 @@ pub async fn get(
     security(("bearer_auth" = [])),
     request_body = ProductBody,
     responses(
-        (status = 201, description = "The product, with its id.", body = Product),
+        (status = 201, description = "The product, with its id.", body = Product,
+            headers(("ETag" = String, description = "The product's version."))),
         (status = 400, description = "The product is invalid: `invalid_product` (a broken rule, \
-            e.g. a price above 1,000,000,000 cents), `invalid_json` (malformed, or a control \
-            character in a text field).",
+            e.g. a price above 1,000,000,000 cents, or no stock), `invalid_json` (malformed, \
+            or a control character in a text field).",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),
@@ -153,32 +165,52 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     user.require_admin()?;
     let draft = ProductDraft::parse(body.into_inner())?;
+    let stock = draft.initial_stock()?;
     let mut conn = pool.get().await?;
     let product = conn
         .transaction::<_, Problem, _>(async |conn| {
-            let product = products::insert(conn, &draft).await.map_err(problem)?;
+            let product = products::insert(conn, &draft, stock)
+                .await
+                .map_err(problem)?;
             publish_upserted(conn, &topics.upserted, &product, correlation).await?;
             Ok(product)
         })
         .await?;
-    Ok(HttpResponse::Created().json(product))
+    Ok(HttpResponse::Created()
+        .insert_header(etag(product.version))
+        .json(product))
 }
 
-/// `PUT /api/v1/products/{id}` (ADMIN): replaces every field.
+/// `PUT /api/v1/products/{id}` (ADMIN): replaces every field; the stock only with
+/// `If-Match`.
+///
+/// Without `If-Match`, `stock` must be left out or equal the current count: a client
+/// writing back a count it read before an order was reserved would otherwise erase
+/// the reservation, and the order's cancel would then create stock from nothing
+/// (428 `if_match_required`). With `If-Match`, every tag stale is a 412
+/// `version_mismatch` and nothing is written; a matching one sets the count, recorded
+/// in the stock history like a delta.
 #[utoipa::path(
     put,
     path = "/api/v1/products/{id}",
     operation_id = "replace_product",
-    summary = "Replace a product (admin)",
+    summary = "Replace a product (admin); the stock only with If-Match",
     tag = "products",
     security(("bearer_auth" = [])),
-    params(("id" = Uuid, Path, description = "The product id")),
+    params(
+        ("id" = Uuid, Path, description = "The product id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` of the product as the \
+            client read it, e.g. `\"7\"`. Needed to set `stock` to another count than the \
+            current one; when given, the product must still be at that version, stock \
+            change or not."),
+    ),
     request_body = ProductBody,
     responses(
-        (status = 200, description = "The product as replaced.", body = Product),
+        (status = 200, description = "The product as replaced.", body = Product,
+            headers(("ETag" = String, description = "The product's new version."))),
         (status = 400, description = "The product is invalid: `invalid_product` (a broken rule, \
             e.g. a price above 1,000,000,000 cents), `invalid_json` (malformed, or a control \
-            character in a text field).",
+            character in a text field), `invalid_if_match` (not `*` or quoted tags).",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),
@@ -188,6 +220,12 @@ pub async fn create(
             body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another product has this SKU: `sku_taken`.",
             body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names no current version of the product: \
+            `version_mismatch`; nothing was written.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "The body sets another stock count without `If-Match`: \
+            `if_match_required`; nothing was written.",
+            body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, product_id = %id))]
@@ -196,22 +234,47 @@ pub async fn replace(
     correlation: CorrelationId,
     pool: web::Data<Pool>,
     topics: web::Data<CatalogTopics>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ProductBody>,
 ) -> Result<HttpResponse, Problem> {
     user.require_admin()?;
     let draft = ProductDraft::parse(body.into_inner())?;
+    let if_match = IfMatch::from_request(&req)?;
     let mut conn = pool.get().await?;
     let product = conn
         .transaction::<_, Problem, _>(async |conn| {
-            let product = products::replace(conn, *id, &draft)
+            // Locked, so no reservation or release moves the stock between the check
+            // and the write.
+            let current = products::lock(conn, *id).await?;
+            if_match.check(current.version)?;
+            let stock = draft.stock.unwrap_or(current.stock);
+            if stock != current.stock && !if_match.names_a_version() {
+                return Err(precondition::required());
+            }
+            let product = products::replace(conn, *id, &draft, stock)
                 .await
                 .map_err(problem)?;
+            if stock != current.stock {
+                let reason = "stock set by PUT with If-Match";
+                stock_adjustments::record(
+                    conn,
+                    product.id,
+                    REPLACE,
+                    stock - current.stock,
+                    stock,
+                    reason,
+                    user.id,
+                )
+                .await?;
+            }
             publish_upserted(conn, &topics.upserted, &product, correlation).await?;
             Ok(product)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(product))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(product.version))
+        .json(product))
 }
 
 /// `DELETE /api/v1/products/{id}` (ADMIN): 204, or 404 when there is no such product.

@@ -9,3 +9,4 @@ mod openapi;
 mod reservations;
 mod seed;
 mod sick_database;
+mod stock;

@@ -16,6 +16,8 @@ async fn openapi_json_documents_every_catalogue_route() {
             ("get", "/api/v1/products/{id}"),
             ("put", "/api/v1/products/{id}"),
             ("delete", "/api/v1/products/{id}"),
+            ("post", "/api/v1/products/{id}/stock-adjustments"),
+            ("get", "/api/v1/products/{id}/stock-adjustments"),
         ])
         .await;
     // Reads are public; writes need the bearer token.
@@ -23,6 +25,14 @@ async fn openapi_json_documents_every_catalogue_route() {
     assert!(item["get"]["security"].is_null());
     assert!(item["put"]["security"].to_string().contains("bearer_auth"));
     assert!(item["put"]["responses"]["409"].is_object());
+    // Stock cannot be overwritten blindly: the PUT's preconditions are documented.
+    assert!(item["put"]["responses"]["412"].is_object());
+    assert!(item["put"]["responses"]["428"].is_object());
+    assert!(item["put"]["parameters"].to_string().contains("If-Match"));
+    assert!(item["get"]["responses"]["200"]["headers"]["ETag"].is_object());
+    let adjust = &doc["paths"]["/api/v1/products/{id}/stock-adjustments"]["post"];
+    assert!(adjust["security"].to_string().contains("bearer_auth"));
+    assert!(adjust["responses"]["409"].is_object());
     let list = doc["paths"]["/api/v1/products"]["get"]["parameters"].to_string();
     assert!(list.contains("\"category\""));
     // The documented bounds are the enforced ones.
