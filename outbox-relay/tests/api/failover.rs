@@ -103,6 +103,19 @@ async fn fails_over_within_budget(commit: CommitDuringOutage) {
     let published_after = vanished.elapsed();
     eprintln!("after the vanish: relay-b led at {led_after:?}, published at {published_after:?}");
 
+    // The old leader must notice too, rather than wait on its dead session.
+    let sessions = proxy.client_ports();
+    eventually(
+        FAILOVER_BUDGET.saturating_sub(vanished.elapsed()),
+        "relay-a drops its dead session within 15 s of the vanish",
+        || async { !sessions.iter().any(|port| established_from(*port)) },
+    )
+    .await;
+    eprintln!(
+        "after the vanish: relay-a dropped its session by {:?}",
+        vanished.elapsed()
+    );
+
     let records = read_topic(&brokers, &after, 1, Duration::from_secs(20)).await;
     assert_eq!(
         records.len(),
@@ -118,6 +131,8 @@ struct Proxy {
     listen_port: u16,
     /// Local ports of the proxy's own connections to Postgres.
     upstream_ports: Arc<Mutex<Vec<u16>>>,
+    /// Ports the leader's connections to the proxy come from.
+    client_ports: Arc<Mutex<Vec<u16>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -141,9 +156,12 @@ impl Proxy {
         );
         assert_ne!(url, source_url, "the source URL names host:port");
         let upstream_ports = Arc::new(Mutex::new(Vec::new()));
+        let client_ports = Arc::new(Mutex::new(Vec::new()));
         let ports = Arc::clone(&upstream_ports);
+        let clients = Arc::clone(&client_ports);
         let task = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((mut client, peer)) = listener.accept().await {
+                clients.lock().expect("not poisoned").push(peer.port());
                 let Ok(mut server) = TcpStream::connect(upstream).await else {
                     continue;
                 };
@@ -158,8 +176,14 @@ impl Proxy {
             url,
             listen_port,
             upstream_ports,
+            client_ports,
             task,
         }
+    }
+
+    /// Ports of the leader's connections to the proxy, so far.
+    fn client_ports(&self) -> Vec<u16> {
+        self.client_ports.lock().expect("not poisoned").clone()
     }
 
     /// Every local port of the proxy: where the leader connects, and where the
@@ -303,6 +327,20 @@ fn drop_program(ports: &[u16]) -> String {
         .map(|(op, jt, jf, k)| format!("{op} {jt} {jf} {k}"))
         .collect();
     format!("{},{}", program.len(), body.join(","))
+}
+
+/// Whether this host has an established IPv4 TCP connection from local `port`.
+fn established_from(port: u16) -> bool {
+    const ESTABLISHED: &str = "01";
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("reads /proc/net/tcp");
+    let local = format!(":{port:04X}");
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields
+            .get(1)
+            .is_some_and(|address| address.ends_with(&local))
+            && fields.get(3) == Some(&ESTABLISHED)
+    })
 }
 
 /// Runs `tc`; true when it succeeded.
