@@ -11,7 +11,9 @@
 //! - [`env_or`]: a benchmark's knob from the environment.
 //! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
 //! - [`faults`]: a database turned read-only; the dead-letter topic's size.
+//! - [`arbitrary`]: property-test strategies: arbitrary bytes, JSON, near-miss bodies.
 
+pub mod arbitrary;
 pub mod broker;
 pub mod faults;
 pub mod tokens;

@@ -4,6 +4,7 @@
 
 mod dead_letters;
 mod deadline;
+mod fuzz_envelope;
 mod helpers;
 mod inbox;
 mod sick_database;

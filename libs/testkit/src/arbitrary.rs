@@ -1,0 +1,180 @@
+//! Strategies for property tests of decoders: arbitrary bytes, arbitrary JSON, and
+//! JSON that is *almost* a valid body (one field dropped, replaced or added).
+//!
+//! Random JSON rarely has the right field names, so on its own it only exercises
+//! the "missing field" branch of a decoder. [`near_miss`] starts from a valid value
+//! and breaks it in one place, which reaches every field's own parser.
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use serde_json::{Map, Value};
+
+/// Property-test settings for a suite that must stay fast: `cases` cases, no
+/// regression files written into the source tree.
+pub fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// Up to `max` arbitrary bytes: mostly not UTF-8, let alone JSON.
+pub fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..=max)
+}
+
+/// Text that looks like JSON but mostly is not: JSON punctuation, quotes, escapes,
+/// digits, letters and control characters in any order.
+pub fn json_like_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(vec![
+                "{",
+                "}",
+                "[",
+                "]",
+                ":",
+                ",",
+                "\"",
+                "\\",
+                "\\u",
+                "\\u0000",
+                "null",
+                "true",
+                "false",
+                "-",
+                "0",
+                "1e999",
+                "-9223372036854775809",
+                "1.5",
+                " ",
+                "\n",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z_]{1,8}",
+            any::<char>().prop_map(String::from),
+        ],
+        0..24,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// A JSON scalar, with the edges decoders get wrong: huge and negative numbers,
+/// floats, empty strings, control characters and non-ASCII text.
+pub fn json_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<i32>().prop_map(Value::from),
+        prop::num::f64::NORMAL.prop_map(Value::from),
+        prop::sample::select(vec![
+            0i64,
+            -1,
+            1,
+            i64::from(i32::MAX),
+            i64::from(i32::MAX) + 1,
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ])
+        .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+        "[\\x00-\\x1f\\x7f\u{80}-\u{9f}a-z0-9 @.-]{0,12}".prop_map(Value::from),
+        Just(Value::from("00000000-0000-0000-0000-000000000000")),
+        Just(Value::from(uuid::Uuid::now_v7().to_string())),
+    ]
+}
+
+/// Any JSON value, nested a few levels deep.
+pub fn json() -> impl Strategy<Value = Value> {
+    json_scalar().prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("[a-z_]{0,12}", inner), 0..6)
+                .prop_map(|fields| Value::Object(fields.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// `valid` broken in one place: a field dropped, a field's value replaced by any
+/// JSON (also inside nested objects and arrays), an unknown field added, or the
+/// whole value replaced by another type.
+pub fn near_miss(valid: Value) -> impl Strategy<Value = Value> {
+    let paths = leaf_paths(&valid);
+    let count = paths.len().max(1);
+    (0..count, 0..4u8, json(), "[a-z_]{1,12}").prop_map(move |(at, how, any, name)| {
+        let mut value = valid.clone();
+        match (how, paths.get(at)) {
+            (0, Some(path)) => {
+                remove(&mut value, path);
+            }
+            (1 | 2, Some(path)) => {
+                if let Some(slot) = pointer(&mut value, path) {
+                    *slot = any;
+                }
+            }
+            (3, _) => {
+                if let Value::Object(map) = &mut value {
+                    map.insert(name, any);
+                } else {
+                    value = any;
+                }
+            }
+            _ => value = any,
+        }
+        value
+    })
+}
+
+/// The JSON pointers of every field and array element of `value`, depth first.
+fn leaf_paths(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, here: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let path = format!("{here}/{key}");
+                    out.push(path.clone());
+                    walk(child, &path, out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    let path = format!("{here}/{index}");
+                    out.push(path.clone());
+                    walk(child, &path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
+fn pointer<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    value.pointer_mut(path)
+}
+
+/// Removes the field or element at `path` (a pointer from [`leaf_paths`]).
+fn remove(value: &mut Value, path: &str) {
+    let Some((parent, last)) = path.rsplit_once('/') else {
+        return;
+    };
+    match value.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.remove(last);
+        }
+        Some(Value::Array(items)) => {
+            if let Ok(index) = last.parse::<usize>() {
+                if index < items.len() {
+                    items.remove(index);
+                }
+            }
+        }
+        _ => {}
+    }
+}
