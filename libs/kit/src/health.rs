@@ -2,11 +2,14 @@
 //!
 //! Liveness says the process serves HTTP and nothing more, so an orchestrator never
 //! restarts a service because Postgres is down; readiness checks each configured
-//! dependency, so traffic is withheld until they answer.
+//! dependency, so traffic is withheld until they answer. A failed check is named in
+//! the body with a stable word (`database: unavailable`); its error text, which can
+//! name hosts, ports and roles, goes to the log only. The broker is asked at most once
+//! a second, through one client kept for the process.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpResponse, ResponseError};
 use diesel_async::RunQueryDsl;
@@ -22,13 +25,104 @@ use crate::stalls::Stalls;
 /// How long one readiness check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a broker check's outcome answers `/ready` before the broker is asked again:
+/// probes from an orchestrator, a load balancer and a dashboard must not each cost a
+/// metadata round trip.
+const BROKER_CHECK_TTL: Duration = Duration::from_secs(1);
+
+/// What `/ready` says about a failed dependency check. The body is read by anyone who
+/// can reach the port, so it carries only this stable word; the error itself (which
+/// may name hosts, ports, roles or databases) goes to the log.
+const UNAVAILABLE: &str = "unavailable";
+
+/// What `/ready` says about a stalled background worker; the stall's reason is logged.
+const STALLED: &str = "stalled";
+
 /// A dependency `/ready` checks.
 #[derive(Clone)]
 enum Check {
     /// `SELECT 1` through the pool; the name labels it in `/ready`.
     Database(String, Pool),
-    /// A metadata fetch from these bootstrap servers.
-    Kafka(String),
+    /// A metadata fetch from the brokers, shared by every worker's copy of the checks.
+    Kafka(Arc<BrokerCheck>),
+}
+
+/// The broker check: one client for the process's lifetime and the last outcome,
+/// reused for [`BROKER_CHECK_TTL`].
+struct BrokerCheck {
+    brokers: String,
+    /// Created on first use and kept (librdkafka reconnects by itself); `None` again
+    /// only if creating it failed.
+    client: std::sync::Mutex<Option<Arc<BaseConsumer>>>,
+    /// When the broker was last asked, and its answer (the error text for the log).
+    /// An async lock: concurrent probes wait for the one check in flight and share it.
+    last: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+}
+
+impl BrokerCheck {
+    fn new(brokers: String) -> Self {
+        Self {
+            brokers,
+            client: std::sync::Mutex::new(None),
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The cached outcome while it is fresh, else a new metadata fetch.
+    async fn run(self: &Arc<Self>) -> Result<(), String> {
+        let mut last = self.last.lock().await;
+        if let Some((at, outcome)) = last.as_ref() {
+            if at.elapsed() < BROKER_CHECK_TTL {
+                return outcome.clone();
+            }
+        }
+        // Counted so a dashboard (and a test) can see the probes are absorbed.
+        metrics::counter!("readiness_broker_checks_total").increment(1);
+        let check = self.clone();
+        // librdkafka's metadata call blocks its thread; keep it off the async workers.
+        let outcome = timed(async move {
+            tokio::task::spawn_blocking(move || check.fetch_metadata())
+                .await
+                .map_err(|e| e.to_string())?
+        })
+        .await;
+        *last = Some((Instant::now(), outcome.clone()));
+        outcome
+    }
+
+    fn fetch_metadata(&self) -> Result<(), String> {
+        let client = {
+            let mut client = self
+                .client
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match client.as_ref() {
+                Some(existing) => existing.clone(),
+                None => {
+                    let created: Arc<BaseConsumer> = Arc::new(
+                        ClientConfig::new()
+                            .set("bootstrap.servers", &self.brokers)
+                            .create()
+                            .map_err(|e| e.to_string())?,
+                    );
+                    *client = Some(created.clone());
+                    created
+                }
+            }
+        };
+        let outcome = client
+            .fetch_metadata(None, CHECK_TIMEOUT)
+            .map(drop)
+            .map_err(|e| e.to_string());
+        // Nobody else polls this client: serve the events librdkafka queued meanwhile
+        // (broker errors, logs), so a long outage does not pile them up in memory.
+        for _ in 0..1_000 {
+            if client.poll(Duration::ZERO).is_none() {
+                break;
+            }
+        }
+        outcome
+    }
 }
 
 /// The dependencies `/ready` checks; empty means always ready.
@@ -57,9 +151,12 @@ impl Readiness {
         self
     }
 
-    /// Adds a `kafka` check: a metadata fetch from `brokers`.
+    /// Adds a `kafka` check: a metadata fetch from `brokers`, through one client kept
+    /// for the process, at most once per [`BROKER_CHECK_TTL`] (probes in between get
+    /// the last answer).
     pub fn with_kafka(mut self, brokers: impl Into<String>) -> Self {
-        self.checks.push(Check::Kafka(brokers.into()));
+        self.checks
+            .push(Check::Kafka(Arc::new(BrokerCheck::new(brokers.into()))));
         self
     }
 
@@ -70,22 +167,19 @@ impl Readiness {
         self
     }
 
-    /// Runs every check concurrently; the map holds `"ok"` or the failure per check name.
+    /// Runs every check concurrently; the map holds `Ok` or the failure's full text
+    /// (for the log, not for the response) per check name.
     pub async fn run(&self) -> BTreeMap<String, Result<(), String>> {
         let results = futures::future::join_all(self.checks.iter().map(|check| async move {
-            let (name, outcome) = match check {
+            match check {
                 Check::Database(name, pool) => (name.clone(), timed(check_database(pool)).await),
-                Check::Kafka(brokers) => (
-                    "kafka".to_owned(),
-                    timed(check_kafka(brokers.clone())).await,
-                ),
-            };
-            (name, outcome)
+                Check::Kafka(kafka) => ("kafka".to_owned(), kafka.run().await),
+            }
         }))
         .await;
         let mut results: BTreeMap<_, _> = results.into_iter().collect();
         for (worker, reason) in self.stalls.report() {
-            results.insert(worker, Err(reason));
+            results.insert(worker, Err(format!("{STALLED}: {reason}")));
         }
         results
     }
@@ -106,22 +200,6 @@ async fn check_database(pool: &Pool) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn check_kafka(brokers: String) -> Result<(), String> {
-    // librdkafka's metadata call blocks its thread; keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .create()
-            .map_err(|e| e.to_string())?;
-        consumer
-            .fetch_metadata(None, CHECK_TIMEOUT)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
-}
-
 /// Registers `/health`, `/ready` and `/metrics`; `/ready` runs `readiness`.
 pub fn configure(readiness: Readiness) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg| {
@@ -138,16 +216,29 @@ async fn health() -> HttpResponse {
 
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     let results = readiness.run().await;
-    let failures: Vec<String> = results
+    let failures: BTreeMap<&str, &str> = results
         .iter()
-        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
+        .filter_map(|(name, r)| r.as_ref().err().map(|e| (name.as_str(), e.as_str())))
         .collect();
     if !failures.is_empty() {
         tracing::warn!(failures = ?failures, "not ready");
+        // The body names each failed check with a stable word, never the error text.
+        let detail = failures
+            .iter()
+            .map(|(name, error)| {
+                let word = if error.starts_with(STALLED) {
+                    STALLED
+                } else {
+                    UNAVAILABLE
+                };
+                format!("{name}: {word}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
         return Problem::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            failures.join("; "),
+            detail,
         )
         .error_response();
     }

@@ -57,3 +57,74 @@ async fn ready_is_503_naming_kafka_when_no_broker_answers() {
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.starts_with("kafka:"), "{detail}");
 }
+
+#[tokio::test]
+async fn ready_does_not_leak_the_database_error_text() {
+    // A real server that refuses this role: the driver's message would name it.
+    let admin = std::env::var(testing::ADMIN_URL_VAR)
+        .unwrap_or_else(|_| testing::DEFAULT_ADMIN_URL.to_owned());
+    let hostport = admin
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("admin URL has a host")
+        .to_owned();
+    let url = format!("postgres://leaky_role_name@{hostport}/leaky_database_name");
+    let (status, body) = get_json(Readiness::new().with_database(pool(&url)), "/ready").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["detail"], "database: unavailable", "{body}");
+    let text = body.to_string();
+    let port = hostport.rsplit(':').next().unwrap_or_default();
+    for secret in [
+        "leaky_role_name",
+        "leaky_database_name",
+        port,
+        "role",
+        "error",
+    ] {
+        assert!(!text.contains(secret), "/ready leaks {secret:?}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn ready_does_not_leak_the_broker_error_text() {
+    let (status, body) = get_json(Readiness::new().with_kafka("127.0.0.1:1"), "/ready").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["detail"], "kafka: unavailable", "{body}");
+}
+
+/// The value of the counter `name` in a Prometheus text exposition, 0 when absent.
+fn counter(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|line| line.starts_with(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn rapid_ready_calls_check_the_broker_at_most_once_a_second() {
+    let app = spawn(Readiness::new().with_kafka(testing::kafka_brokers()));
+    let started = std::time::Instant::now();
+    // A burst of concurrent probes, then a stream of sequential ones.
+    let burst = (0..10).map(|_| app.get("/ready"));
+    for res in futures::future::join_all(burst).await {
+        assert_eq!(res.status().as_u16(), 200);
+    }
+    for _ in 0..40 {
+        assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+    }
+    let elapsed = started.elapsed();
+    let metrics = app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics text");
+    let checks = counter(&metrics, "readiness_broker_checks_total");
+    let allowed = elapsed.as_secs_f64().floor() + 1.0;
+    assert!(
+        (1.0..=allowed).contains(&checks),
+        "{checks} broker checks for 50 /ready calls in {elapsed:?}"
+    );
+}
