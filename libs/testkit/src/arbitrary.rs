@@ -99,6 +99,44 @@ pub fn json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A query string over `keys` (and a few unknown ones): numbers at the edges, text
+/// with every byte percent-encoded (control characters, invalid UTF-8), raw
+/// punctuation, repeated and valueless keys.
+pub fn query_string(keys: &[&'static str]) -> impl Strategy<Value = String> {
+    let mut names: Vec<&'static str> = keys.to_vec();
+    names.extend(["", "x", "page[]"]);
+    let value = prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1",
+            "9223372036854775808",
+            "1e3",
+            "1.5",
+            "",
+            "%",
+            "%zz",
+            "%00",
+            "+",
+            "null",
+            "true",
+        ])
+        .prop_map(str::to_owned),
+        prop::collection::vec(any::<u8>(), 0..12)
+            .prop_map(|bytes| bytes.iter().map(|b| format!("%{b:02X}")).collect()),
+        "[a-zA-Z0-9 ._~!$'()*,;:@/?-]{0,12}",
+    ];
+    let pair =
+        (prop::sample::select(names), proptest::option::of(value)).prop_map(|(key, value)| {
+            match value {
+                Some(value) => format!("{key}={value}"),
+                None => key.to_owned(),
+            }
+        });
+    prop::collection::vec(pair, 0..5).prop_map(|pairs| pairs.join("&"))
+}
+
 /// `valid` broken in one place: a field dropped, a field's value replaced by any
 /// JSON (also inside nested objects and arrays), an unknown field added, or the
 /// whole value replaced by another type.
@@ -176,5 +214,77 @@ fn remove(value: &mut Value, path: &str) {
             }
         }
         _ => {}
+    }
+}
+
+/// Runs `test` on `cases` values of `strategy`, each on `runtime` (the runtime the
+/// service under test was spawned on); panics with the shrunk failing value.
+pub fn run_async<S, F, Fut>(runtime: &tokio::runtime::Runtime, cases: u32, strategy: S, test: F)
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+    F: Fn(S::Value) -> Fut,
+    Fut: std::future::Future<Output = Result<(), TestCaseError>>,
+{
+    let mut runner = proptest::test_runner::TestRunner::new(config(cases));
+    if let Err(failure) = runner.run(&strategy, |value| runtime.block_on(test(value))) {
+        panic!("{failure}");
+    }
+}
+
+/// An HTTP answer, reduced to what the properties judge.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type`, empty when there is none.
+    pub content_type: String,
+    /// The `code` of a problem body, if the body is one.
+    pub code: Option<String>,
+}
+
+impl Answer {
+    /// Reads `response` whole.
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.bytes().await.unwrap_or_default();
+        let code = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned));
+        Self {
+            status,
+            content_type,
+            code,
+        }
+    }
+
+    /// Exactly a `status` problem+json with `code`.
+    pub fn is_problem(&self, status: u16, code: &str) -> Result<(), TestCaseError> {
+        prop_assert_eq!(self.status, status, "{:?}", self);
+        prop_assert_eq!(&self.content_type, "application/problem+json");
+        prop_assert_eq!(self.code.as_deref(), Some(code));
+        Ok(())
+    }
+
+    /// Never a server error; a refusal is problem+json with one of the `documented` codes.
+    pub fn is_success_or_documented(&self, documented: &[&str]) -> Result<(), TestCaseError> {
+        prop_assert!(self.status < 500, "server error: {:?}", self);
+        if self.status >= 400 {
+            prop_assert_eq!(&self.content_type, "application/problem+json", "{:?}", self);
+            let code = self.code.as_deref().unwrap_or_default();
+            prop_assert!(
+                documented.contains(&code),
+                "undocumented refusal {:?}, documented: {:?}",
+                self,
+                documented
+            );
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod catalog;
+mod fuzz;
 mod health;
 mod helpers;
 mod openapi;
