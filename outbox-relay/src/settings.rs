@@ -141,6 +141,7 @@ impl Settings {
                 config.poll_interval = Duration::from_millis(self.relay.poll_interval_ms);
                 config.listen = self.relay.listen;
                 config.standby_poll = Duration::from_millis(self.relay.standby_poll_ms);
+                config.durability = (&self.kafka).into();
                 config.dead_peer = DeadPeerDetection {
                     keepalive_idle: Duration::from_millis(self.relay.keepalive_idle_ms),
                     keepalive_interval: Duration::from_millis(self.relay.keepalive_interval_ms),

@@ -49,6 +49,8 @@ pub struct RelayConfig {
     /// how long the backend of a leader whose host vanished keeps the lock (~8 s
     /// by default, so a standby leads within about that plus `standby_poll`).
     pub dead_peer: DeadPeerDetection,
+    /// How durable the topics the relay (re-)creates are (see [`topics::Durability`]).
+    pub durability: topics::Durability,
     /// Published outbox rows older than this are deleted.
     pub published_retention: Duration,
     /// Processed-message rows older than this are deleted. Must exceed the longest
@@ -78,6 +80,7 @@ impl RelayConfig {
             listen: true,
             standby_poll: Duration::from_secs(1),
             dead_peer: DeadPeerDetection::default(),
+            durability: topics::Durability::default(),
             published_retention: Duration::from_secs(7 * 24 * 3600),
             processed_retention: Duration::from_secs(30 * 24 * 3600),
             housekeeping_every: Duration::from_secs(5),
@@ -110,7 +113,9 @@ impl Relay {
         )
         .await?;
         let publisher = Publisher::new(&config.brokers, config.send_timeout)?;
-        if let Err(error) = topics::ensure(&config.brokers, topics::ALL).await {
+        if let Err(error) =
+            topics::ensure_durable(&config.brokers, topics::ALL, config.durability).await
+        {
             tracing::warn!(%error, "could not ensure topics; will retry on demand");
         }
         Ok(Self {
@@ -209,7 +214,10 @@ impl Relay {
         // code varies (unknown topic, timeout), so re-create the batch's topics
         // after any failure: it is idempotent and cheap.
         let wanted: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
-        if let Err(e) = topics::ensure(&self.config.brokers, &dedup(wanted)).await {
+        if let Err(e) =
+            topics::ensure_durable(&self.config.brokers, &dedup(wanted), self.config.durability)
+                .await
+        {
             tracing::debug!(error = %e, "could not ensure the batch's topics");
         }
         self.publisher.reset()?;
