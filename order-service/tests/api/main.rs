@@ -3,6 +3,7 @@
 
 mod cancel;
 mod deadlines;
+mod fuzz;
 mod health;
 mod helpers;
 mod idempotency;
