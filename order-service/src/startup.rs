@@ -16,7 +16,8 @@ use crate::events::stock_released::RecordRelease;
 use crate::events::stock_request::{self, StockRequestDeadline};
 use crate::events::stock_reserved::ConfirmOrder;
 use crate::events::GROUP;
-use crate::routes::{self, orders::OrderTopics};
+use crate::routes::orders::{create::Placing, OrderTopics};
+use crate::routes;
 use crate::settings::Settings;
 
 /// order-service, built and bound, not yet serving.
@@ -68,11 +69,14 @@ impl Application {
         workers.spawn("deadlines", move |token| async move {
             deadlines.run(token.cancelled_owned()).await;
         });
-        let saga = web::Data::new(settings.saga.clone());
+        let placing = web::Data::new(Placing {
+            saga: settings.saga.clone(),
+            limits: settings.orders.clone(),
+        });
         let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(order_topics.clone())
-                .app_data(saga.clone());
+                .app_data(placing.clone());
             routes::configure(cfg);
         })?;
         Ok(Self { server, workers })

@@ -159,6 +159,30 @@ pub async fn insert(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<
     Ok(())
 }
 
+/// Takes the transaction-scoped advisory lock of `user_id`'s open orders: creations
+/// of one user's orders queue here until the holder commits or rolls back, so a count
+/// of open orders taken after it cannot be outdated by a concurrent creation (two
+/// requests at the cap must not both see room). Users' locks are independent; a hash
+/// collision between two users only makes them wait for each other.
+pub async fn lock_open_orders_of(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('open-orders:' || $1, 0))")
+        .bind::<diesel::sql_types::Text, _>(user_id.to_string())
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// How many open orders ([`OrderStatus::OPEN`]) `user_id` holds.
+pub async fn count_open(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<i64> {
+    let open = OrderStatus::OPEN.map(OrderStatus::as_str);
+    orders::table
+        .filter(orders::user_id.eq(user_id))
+        .filter(orders::status.eq_any(open))
+        .count()
+        .get_result(conn)
+        .await
+}
+
 /// Order `id`, locked until the transaction ends: every status change reads it this
 /// way, so changes of one order (and their events) are serialised.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Order> {

@@ -20,6 +20,17 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// The statuses of an order that still holds stock and counts against
+    /// `orders.max_open_per_user`: PENDING (stock being reserved) and CONFIRMED.
+    /// There is no payment step yet, so a CONFIRMED order is open and unpaid until it
+    /// is cancelled; once payment exists, a paid order leaves this list.
+    pub const OPEN: [Self; 2] = [Self::Pending, Self::Confirmed];
+
+    /// True for an [`Self::OPEN`] status.
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
     /// The status as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -156,6 +167,12 @@ mod tests {
     use super::OrderEvent::*;
     use super::OrderStatus::*;
     use super::*;
+
+    #[test]
+    fn pending_and_unpaid_confirmed_orders_are_open_and_final_ones_are_not() {
+        assert!(Pending.is_open() && Confirmed.is_open());
+        assert!(!Rejected.is_open() && !Cancelled.is_open());
+    }
 
     #[test]
     fn a_pending_order_is_confirmed_or_rejected_by_the_stock_reply() {

@@ -115,10 +115,17 @@ impl Saga {
     /// Both services running, with relays; order-service waits for stock replies as
     /// `saga` says.
     pub async fn start_with(saga: SagaSettings) -> Self {
+        Self::start_configured(|settings| settings.saga = saga).await
+    }
+
+    /// Both services running, with relays; order-service's settings changed by `configure`.
+    pub async fn start_configured(
+        configure: impl FnOnce(&mut order_service::settings::Settings),
+    ) -> Self {
         let mut env = TestEnv::new().await;
         let mut order_settings =
             order_service::settings::Settings::with_dev_auth(env.service_settings("order").await);
-        order_settings.saga = saga;
+        configure(&mut order_settings);
         let product_settings = product_service::settings::Settings::with_dev_auth(
             env.service_settings("product").await,
         );

@@ -7,6 +7,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod idempotency;
+mod open_orders;
 mod openapi;
 mod orders;
 mod outage;

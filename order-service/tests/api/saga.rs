@@ -84,13 +84,13 @@ async fn an_order_short_of_stock_is_rejected_with_its_shortfalls_and_moves_no_st
 async fn two_hundred_concurrent_orders_for_fifty_units_confirm_exactly_fifty() {
     let saga = Saga::start().await;
     let product = saga.product(50, 100).await;
-    let user = customer();
     let body = order_body(&[(product, 1)]);
+    // Two hundred customers: one alone may hold only `orders.max_open_per_user` orders.
     let statuses: Vec<u16> = futures::stream::iter(0..200)
         .map(|_| {
-            let (saga, user, body) = (&saga, &user, body.clone());
+            let (saga, user, body) = (&saga, customer(), body.clone());
             async move {
-                saga.call(Method::POST, "/api/v1/orders", user, Some(body))
+                saga.call(Method::POST, "/api/v1/orders", &user, Some(body))
                     .await
                     .status()
                     .as_u16()

@@ -4,6 +4,12 @@
 //!
 //! With an `Idempotency-Key`, the same key and body answer the first response again and
 //! create nothing; the same key with another body is a 422 `idempotency_key_reused`.
+//!
+//! A user holding `orders.max_open_per_user` open orders gets a 409
+//! `too_many_open_orders` and nothing is written. The count is taken under the user's
+//! advisory lock in the creating transaction, so concurrent requests cannot both pass
+//! the cap; the key is claimed before it, so a replay answers the first order even at
+//! the cap.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,6 +28,17 @@ use crate::domain::idempotency::{request_hash, IdempotencyKey, HEADER};
 use crate::domain::new_order::{NewOrder, NewOrderBody};
 use crate::events::publish;
 use crate::events::stock_request;
+use crate::settings::OrderSettings;
+
+/// What placing an order obeys: when its stock request falls due, and the cap on the
+/// customer's open orders.
+#[derive(Debug, Clone)]
+pub struct Placing {
+    /// The stock request's deadline.
+    pub saga: SagaSettings,
+    /// `orders.max_open_per_user`.
+    pub limits: OrderSettings,
+}
 
 /// Why the creating transaction stopped.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +46,9 @@ enum CreateError {
     /// The key was used before: answer from what it stored.
     #[error("idempotency key used before")]
     KeyUsed,
+    /// The user holds as many open orders as allowed.
+    #[error("too many open orders")]
+    TooManyOpen,
     #[error(transparent)]
     Db(#[from] DieselError),
 }
@@ -51,7 +71,13 @@ enum CreateError {
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller already holds `orders.max_open_per_user` open \
+            (PENDING or CONFIRMED) orders: `too_many_open_orders`. Cancel one, or wait until one is rejected.",
+            body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used with another body: `idempotency_key_reused`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many orders placed in a short time (at the gateway, per user): \
+            `rate_limited`, with `Retry-After`.",
             body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -62,7 +88,7 @@ pub async fn create(
     correlation: CorrelationId,
     pool: web::Data<Pool>,
     topics: web::Data<OrderTopics>,
-    saga: web::Data<SagaSettings>,
+    placing: web::Data<Placing>,
     body: web::Json<NewOrderBody>,
 ) -> Result<HttpResponse, Problem> {
     let request = NewOrder::parse(body.into_inner())?;
@@ -82,9 +108,14 @@ pub async fn create(
                     return Err(CreateError::KeyUsed);
                 }
             }
+            orders::lock_open_orders_of(conn, user.id).await?;
+            let open = orders::count_open(conn, user.id).await?;
+            if open >= i64::from(placing.limits.max_open_per_user) {
+                return Err(CreateError::TooManyOpen);
+            }
             orders::insert(conn, &order).await?;
             publish(conn, &topics.created_pending, order.id, &event).await?;
-            let due_at = saga.next_deadline();
+            let due_at = placing.saga.next_deadline();
             deadline::schedule(conn, stock_request::DEADLINE, order.id, due_at).await?;
             Ok(())
         })
@@ -96,6 +127,14 @@ pub async fn create(
             replay(first, &stored.request_hash)
         }
         (Err(CreateError::KeyUsed), None) => Err(Problem::internal("key used without a key")),
+        (Err(CreateError::TooManyOpen), _) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "too_many_open_orders",
+            format!(
+                "you already hold {} open orders, the most allowed; cancel one before placing another",
+                placing.limits.max_open_per_user
+            ),
+        )),
         (Err(CreateError::Db(e)), _) => Err(e.into()),
     }
 }
