@@ -9,12 +9,12 @@ use actix_web::{FromRequest, HttpRequest};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::problem::Problem;
 
-/// Ok when the request carries a valid access token, else the kit's 401 problem
-/// (`unauthorized` without one, `invalid_token` for a bad or expired one).
+/// The caller when the request carries a valid access token, else the kit's 401
+/// problem (`unauthorized` without one, `invalid_token` for a bad or expired one).
 ///
 /// Needs `web::Data<JwtVerifier>` in the app data, as the kit's extractor does.
-pub async fn require_token(req: &HttpRequest) -> Result<(), Problem> {
-    AuthUser::extract(req).await.map(|_| ())
+pub async fn require_token(req: &HttpRequest) -> Result<AuthUser, Problem> {
+    AuthUser::extract(req).await
 }
 
 /// Header with the one-time token auth-service hands out at registration.

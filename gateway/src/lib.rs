@@ -18,7 +18,7 @@
 //!   forwarding.
 //! - [`routing`]: which service owns a path; which requests are public or rate limited.
 //! - [`edge_auth`]: the access-token check at the edge.
-//! - [`rate_limit`]: per-IP GCRA limits.
+//! - [`rate_limit`]: per-IP and per-user GCRA limits.
 //! - [`client_address`]: the client's address, behind trusted load balancers too.
 //! - [`cors`]: the CORS middleware from settings.
 //! - [`upstreams`]: instances, their health, round robin.

@@ -71,6 +71,9 @@ const PUBLIC_AUTH_POSTS: [&str; 4] = [
 /// Endpoints rate limited per client IP: the ones that guess passwords or create accounts.
 const RATE_LIMITED_POSTS: [&str; 2] = ["/api/v1/auth/login", "/api/v1/auth/register"];
 
+/// Endpoints rate limited per user (the token's subject): placing an order holds stock.
+const RATE_LIMITED_USER_POSTS: [&str; 1] = ["/api/v1/orders"];
+
 /// The service owning `path`, if any. A prefix matches whole segments only
 /// (`/api/v1/usersx` is nobody's).
 pub fn service_for(path: &str) -> Option<Service> {
@@ -101,6 +104,15 @@ pub fn rate_limited(method: &Method, path: &str) -> Option<&'static str> {
         return None;
     }
     RATE_LIMITED_POSTS.iter().copied().find(|&p| p == path)
+}
+
+/// The endpoint `method path` is, if it is rate limited per user; `path` is normalized
+/// (see [`normalize`]). Such an endpoint is never public, so a verified subject exists.
+pub fn rate_limited_per_user(method: &Method, path: &str) -> Option<&'static str> {
+    if method != Method::POST {
+        return None;
+    }
+    RATE_LIMITED_USER_POSTS.iter().copied().find(|&p| p == path)
 }
 
 /// `path` with every percent-encoded unreserved character (`A-Z a-z 0-9 - . _ ~`)
@@ -195,6 +207,15 @@ mod tests {
         assert!(rate_limited(&Method::POST, "/api/v1/auth/register").is_some());
         assert!(rate_limited(&Method::POST, "/api/v1/auth/refresh").is_none());
         assert!(rate_limited(&Method::GET, "/api/v1/auth/login").is_none());
+    }
+
+    #[test]
+    fn only_placing_an_order_is_rate_limited_per_user() {
+        assert!(rate_limited_per_user(&Method::POST, "/api/v1/orders").is_some());
+        assert!(!is_public(&Method::POST, "/api/v1/orders"));
+        assert!(rate_limited_per_user(&Method::GET, "/api/v1/orders").is_none());
+        assert!(rate_limited_per_user(&Method::POST, "/api/v1/orders/1/cancel").is_none());
+        assert!(rate_limited_per_user(&Method::POST, "/api/v1/auth/login").is_none());
     }
 
     #[test]

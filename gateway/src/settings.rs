@@ -22,7 +22,7 @@ pub struct Settings {
     pub proxy: ProxySettings,
     /// Active health checks of the instances.
     pub health_check: HealthCheckSettings,
-    /// Per-IP limits on login and register.
+    /// Per-IP limits on login and register, per-user limits on placing orders.
     pub rate_limit: RateLimitSettings,
     /// Cross-origin requests from browsers.
     pub cors: CorsSettings,
@@ -89,6 +89,29 @@ pub struct RateLimitSettings {
     /// Empty: the peer is always the client (the header is never believed).
     #[serde(default, deserialize_with = "list_or_comma_separated")]
     pub trusted_proxies: Vec<String>,
+    /// Per-user limit on `POST /api/v1/orders`.
+    #[serde(default)]
+    pub orders: UserRateLimitSettings,
+}
+
+/// A per-user rate limit, keyed by the access token's subject.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserRateLimitSettings {
+    /// Sustained requests per minute and user.
+    pub per_minute: u32,
+    /// Requests a user may make at once before the sustained rate applies.
+    pub burst: u32,
+}
+
+impl Default for UserRateLimitSettings {
+    /// Enough for a person (ten orders at once, then one every two seconds), too few
+    /// for a script filling the catalogue.
+    fn default() -> Self {
+        Self {
+            per_minute: 30,
+            burst: 10,
+        }
+    }
 }
 
 /// Cross-origin resource sharing.
@@ -167,5 +190,6 @@ mod tests {
         let settings: Settings = comanda_kit::settings::load(DEFAULTS).expect("defaults parse");
         assert_eq!(settings.upstreams.order.urls, ["http://127.0.0.1:5012"]);
         assert_eq!(settings.proxy.max_body_bytes, 1024 * 1024);
+        assert_eq!(settings.rate_limit.orders, UserRateLimitSettings::default());
     }
 }

@@ -10,6 +10,7 @@ use crate::upstreams::Upstreams;
 pub struct Edge {
     /// Instances and their health; shared with the health checker.
     pub upstreams: Arc<Upstreams>,
-    /// Per-IP limits on login and register; shared with their clean-up worker.
+    /// Per-IP limits on login and register, per-user limits on placing orders; shared
+    /// with their clean-up worker.
     pub rate_limits: Arc<RateLimits>,
 }

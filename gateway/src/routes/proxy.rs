@@ -14,7 +14,8 @@ use crate::routing;
 use crate::state::Edge;
 
 /// Refuses what must not reach a service — odd paths, unknown prefixes, too many
-/// login attempts, missing or invalid tokens — then forwards the rest.
+/// login attempts, missing or invalid tokens, too many orders of one user — then
+/// forwards the rest.
 pub async fn forward(
     req: HttpRequest,
     payload: Payload,
@@ -42,7 +43,13 @@ pub async fn forward(
             .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
     }
     if !routing::is_public(method, path) && !edge_auth::polls_own_registration(&req, path) {
-        edge_auth::require_token(&req).await?;
+        let user = edge_auth::require_token(&req).await?;
+        // Keyed by the verified subject: an unverified token must not spend anyone's quota.
+        if let Some(endpoint) = routing::rate_limited_per_user(method, path) {
+            edge.rate_limits
+                .check_user(user.id, endpoint)
+                .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
+        }
     }
     let path_and_query = match (&normalized, req.uri().query()) {
         (Cow::Borrowed(_), _) => {

@@ -108,10 +108,12 @@ fn signer() -> JwtSigner {
 
 /// A valid access token of a customer (dev key).
 pub fn valid_token() -> String {
-    signer()
-        .sign(Uuid::now_v7(), &[Role::User])
-        .expect("signs")
-        .0
+    token_of(Uuid::now_v7())
+}
+
+/// A valid access token of customer `user` (dev key).
+pub fn token_of(user: Uuid) -> String {
+    signer().sign(user, &[Role::User]).expect("signs").0
 }
 
 /// Tokens the edge must refuse, named: expired, `alg: none`, garbage.

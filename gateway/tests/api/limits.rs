@@ -1,8 +1,9 @@
-//! Limits at the edge: upstream deadline, body size, login and register attempts.
+//! Limits at the edge: upstream deadline, body size, login and register attempts,
+//! orders placed per user.
 
 use actix_web::web::Bytes;
 
-use crate::helpers::{gateway_before_one, problem_code, valid_token, TestGateway};
+use crate::helpers::{gateway_before_one, problem_code, token_of, valid_token, TestGateway};
 use crate::upstream::{TestUpstream, CHUNK, DELAY_HEADER, STALL_HEADER, STREAM_CHUNKS_HEADER};
 
 #[tokio::test]
@@ -252,4 +253,56 @@ async fn ipv6_clients_of_one_64_network_share_a_quota() {
     assert_eq!(login_as(&gateway, "198.51.100.2").await, 200);
     // An IPv4 client seen through a dual-stack socket is that IPv4 address.
     assert_eq!(login_as(&gateway, "::ffff:198.51.100.1").await, 429);
+}
+
+#[tokio::test]
+async fn placing_orders_is_rate_limited_per_user_and_another_user_is_unaffected() {
+    let (gateway, orders) = gateway_before_one("order", |settings| {
+        settings.rate_limit.orders.per_minute = 1;
+        settings.rate_limit.orders.burst = 3;
+    });
+    let gateway = &gateway;
+    let place = |token: String| async move {
+        gateway
+            .client
+            .post(gateway.url("/api/v1/orders"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("request")
+    };
+    let alice_id = uuid::Uuid::now_v7();
+    let (alice, bob) = (token_of(alice_id), token_of(uuid::Uuid::now_v7()));
+    for attempt in 0..3 {
+        let status = place(alice.clone()).await.status().as_u16();
+        assert_eq!(status, 200, "{attempt}");
+    }
+    // A fresh token of the same user is the same user: the key is the subject.
+    let res = place(token_of(alice_id)).await;
+    assert_eq!(res.status().as_u16(), 429);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(problem_code(res).await, "rate_limited");
+    assert_eq!(
+        orders.requests(),
+        3,
+        "the refused order reached order-service"
+    );
+    // Bob, from the same address, has his own quota; Alice may still read her orders.
+    assert_eq!(place(bob).await.status().as_u16(), 200);
+    let list = gateway
+        .client
+        .get(gateway.url("/api/v1/orders"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(list.status().as_u16(), 200);
+    assert_eq!(orders.requests(), 5);
 }
