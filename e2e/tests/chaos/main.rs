@@ -101,11 +101,24 @@ impl Plan {
 }
 
 /// Settings the suite gives the stack: the customers all come from 127.0.0.1, so the
-/// per-IP login limit would throttle them as one client; tokens outlive a long run.
+/// per-IP login limit would throttle them as one client; each orders far more than a
+/// person would (per-user order limits and the open-order cap); tokens outlive a long run.
 fn options(log_dir: std::path::PathBuf) -> Options {
     let env = [
         ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000"),
         ("gateway", "COMANDA__RATE_LIMIT__BURST", "1000"),
+        // Each customer places ~30 orders a minute and keeps many of them open.
+        (
+            "gateway",
+            "COMANDA__RATE_LIMIT__ORDERS__PER_MINUTE",
+            "60000",
+        ),
+        ("gateway", "COMANDA__RATE_LIMIT__ORDERS__BURST", "1000"),
+        (
+            "order-service",
+            "COMANDA__ORDERS__MAX_OPEN_PER_USER",
+            "100000",
+        ),
         ("auth-service", "COMANDA__AUTH__ACCESS_TTL_SECS", "86400"),
     ];
     Options {
