@@ -6,6 +6,7 @@ mod accounts;
 mod deadlines;
 mod fail_closed;
 mod flow;
+mod fuzz;
 mod hashing;
 mod health;
 mod helpers;
