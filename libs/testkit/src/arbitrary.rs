@@ -137,34 +137,87 @@ pub fn query_string(keys: &[&'static str]) -> impl Strategy<Value = String> {
     prop::collection::vec(pair, 0..5).prop_map(|pairs| pairs.join("&"))
 }
 
-/// `valid` broken in one place: a field dropped, a field's value replaced by any
-/// JSON (also inside nested objects and arrays), an unknown field added, or the
-/// whole value replaced by another type.
+/// `valid` broken in one place: a field dropped, a field's value replaced by another
+/// of the same kind (text with control characters or of odd lengths, a number at an
+/// edge: this is what reaches a body's own validation) or by any JSON (also inside
+/// nested objects and arrays), an unknown field added, or the whole value replaced.
 pub fn near_miss(valid: Value) -> impl Strategy<Value = Value> {
     let paths = leaf_paths(&valid);
     let count = paths.len().max(1);
-    (0..count, 0..4u8, json(), "[a-z_]{1,12}").prop_map(move |(at, how, any, name)| {
-        let mut value = valid.clone();
-        match (how, paths.get(at)) {
-            (0, Some(path)) => {
-                remove(&mut value, path);
-            }
-            (1 | 2, Some(path)) => {
-                if let Some(slot) = pointer(&mut value, path) {
-                    *slot = any;
+    let kinds = (edge_text(), edge_number(), any::<bool>());
+    (0..count, 0..6u8, json(), "[a-z_]{1,12}", kinds).prop_map(
+        move |(at, how, any, name, (text, number, flag))| {
+            let mut value = valid.clone();
+            match (how, paths.get(at)) {
+                (0, Some(path)) => remove(&mut value, path),
+                (1..=3, Some(path)) => {
+                    if let Some(slot) = value.pointer_mut(path) {
+                        *slot = match slot {
+                            Value::String(_) => Value::from(text),
+                            Value::Number(_) => number,
+                            Value::Bool(_) => Value::from(flag),
+                            _ => any,
+                        };
+                    }
                 }
-            }
-            (3, _) => {
-                if let Value::Object(map) = &mut value {
-                    map.insert(name, any);
-                } else {
-                    value = any;
+                (4, Some(path)) => {
+                    if let Some(slot) = value.pointer_mut(path) {
+                        *slot = any;
+                    }
                 }
+                (5, _) => {
+                    if let Value::Object(map) = &mut value {
+                        map.insert(name, any);
+                    } else {
+                        value = any;
+                    }
+                }
+                _ => value = any,
             }
-            _ => value = any,
-        }
-        value
-    })
+            value
+        },
+    )
+}
+
+/// Text a field's validation must judge: empty, blank, long, with control
+/// characters, non-ASCII, or anything at all.
+pub fn edge_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("   ".to_owned()),
+        "[a-zA-Z0-9 @.+-]{1,40}",
+        "[a-z]{200,300}",
+        "[a-z]{0,4}[\\x00-\\x1f\\x7f\u{80}-\u{9f}][a-z]{0,4}",
+        "[\u{a0}-\u{10ffff}]{1,8}",
+        any::<String>(),
+    ]
+}
+
+/// A number at an edge of the usual bounds: signs, i32 and i64 limits, the
+/// catalogue's 10^9, the order's 1,000 units and 50 lines, a fraction.
+pub fn edge_number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        prop::sample::select(vec![
+            0i64,
+            -1,
+            1,
+            50,
+            51,
+            1_000,
+            1_001,
+            1_000_000_000,
+            1_000_000_001,
+            i64::from(i32::MAX),
+            i64::from(i32::MAX) + 1,
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ])
+        .prop_map(Value::from),
+        Just(Value::from(u64::MAX)),
+        Just(Value::from(1.5)),
+        any::<i64>().prop_map(Value::from),
+    ]
 }
 
 /// The JSON pointers of every field and array element of `value`, depth first.
@@ -191,10 +244,6 @@ fn leaf_paths(value: &Value) -> Vec<String> {
     let mut out = Vec::new();
     walk(value, "", &mut out);
     out
-}
-
-fn pointer<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    value.pointer_mut(path)
 }
 
 /// Removes the field or element at `path` (a pointer from [`leaf_paths`]).

@@ -140,7 +140,7 @@ fn arbitrary_order_bodies_and_keys_are_accepted_or_a_documented_4xx() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let orders = runtime.block_on(spawn_orders());
     let orders = &orders;
-    run_async(&runtime, 64, bytes(256), |body| async move {
+    run_async(&runtime, 32, bytes(256), |body| async move {
         place(orders, body, None)
             .await
             .is_problem(400, "invalid_json")
@@ -153,7 +153,7 @@ fn arbitrary_order_bodies_and_keys_are_accepted_or_a_documented_4xx() {
         near_miss(valid.clone()),
         proptest::option::of(header_value()),
     );
-    run_async(&runtime, 128, cases, |(body, key)| async move {
+    run_async(&runtime, 96, cases, |(body, key)| async move {
         let body = serde_json::to_vec(&body).expect("JSON");
         place(orders, body, key)
             .await

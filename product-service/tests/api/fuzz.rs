@@ -1,8 +1,9 @@
 //! Property tests of everything product-service decodes (issue #14 item 15): the
-//! `order.created.pending` and `order.cancelled` events, the product body and the
-//! catalogue query. Arbitrary input is never a panic nor a 500: an event is its
-//! payload or a permanent failure (the dead-letter topic), a body or query a 400
-//! problem+json with its documented code.
+//! `order.created.pending` and `order.cancelled` events, the product and stock
+//! adjustment bodies, and the catalogue and adjustment history queries. Arbitrary
+//! input is never a panic nor a 500: an event is its payload or a permanent failure
+//! (the dead-letter topic), a body or query a 4xx problem+json with its documented
+//! code.
 
 use comanda_outbox::inbox::decode;
 use comanda_outbox::{Envelope, HandlerError};
@@ -126,57 +127,80 @@ const REPLACE_CODES: &[&str] = &[
     "if_match_required",
     "version_mismatch",
 ];
+const ADJUST_CODES: &[&str] = &[
+    "invalid_adjustment",
+    "invalid_json",
+    "insufficient_stock",
+    "stock_limit_exceeded",
+];
 
 #[test]
-fn arbitrary_product_bodies_are_saved_or_a_documented_400() {
+fn arbitrary_product_and_stock_bodies_are_saved_or_a_documented_4xx() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let app = runtime.block_on(spawn_app());
     let id = id_of(&runtime.block_on(app.create(product("FUZZ-1", 5))));
     let one = format!("/api/v1/products/{id}");
+    let adjust = format!("/api/v1/products/{id}/stock-adjustments");
     let app = &app;
-    for (method, path) in [(Method::POST, "/api/v1/products"), (Method::PUT, &one)] {
-        run_async(&runtime, 128, bytes(256), |body| {
-            let method = method.clone();
-            async move {
-                send(app, method, path, body)
-                    .await
-                    .is_problem(400, "invalid_json")
-            }
+    let valid = product("FUZZ-2", 5);
+    let bodies = [
+        (
+            Method::POST,
+            "/api/v1/products",
+            valid.clone(),
+            CREATE_CODES,
+        ),
+        (Method::PUT, one.as_str(), valid, REPLACE_CODES),
+        (
+            Method::POST,
+            adjust.as_str(),
+            json!({"delta": -2, "reason": "two broken in the stock room"}),
+            ADJUST_CODES,
+        ),
+    ];
+    for (method, path, valid, codes) in bodies {
+        let method = &method;
+        run_async(&runtime, 32, bytes(256), |body| async move {
+            send(app, method.clone(), path, body)
+                .await
+                .is_problem(400, "invalid_json")
+        });
+        run_async(&runtime, 96, near_miss(valid), |body| async move {
+            let body = serde_json::to_vec(&body).expect("JSON");
+            send(app, method.clone(), path, body)
+                .await
+                .is_success_or_documented(codes)
         });
     }
-    let valid = product("FUZZ-2", 5);
-    run_async(&runtime, 256, near_miss(valid.clone()), |body| async move {
-        let body = serde_json::to_vec(&body).expect("JSON");
-        send(app, Method::POST, "/api/v1/products", body)
-            .await
-            .is_success_or_documented(CREATE_CODES)
-    });
-    let one = &one;
-    run_async(&runtime, 128, near_miss(valid), |body| async move {
-        let body = serde_json::to_vec(&body).expect("JSON");
-        send(app, Method::PUT, one, body)
-            .await
-            .is_success_or_documented(REPLACE_CODES)
-    });
 }
 
 #[test]
-fn arbitrary_catalogue_queries_are_a_page_or_a_400_invalid_query() {
+fn arbitrary_catalogue_and_history_queries_are_a_page_or_a_400_invalid_query() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let app = runtime.block_on(spawn_app());
-    runtime.block_on(app.create(product("FUZZ-3", 5)));
-    let keys = ["page", "size", "name", "category"];
+    let id = id_of(&runtime.block_on(app.create(product("FUZZ-3", 5))));
+    let history = format!("/api/v1/products/{id}/stock-adjustments");
     let app = &app;
-    run_async(&runtime, 256, query_string(&keys), |query| async move {
-        let res = app
-            .http
-            .client
-            .get(format!("{}/api/v1/products?{query}", app.http.address))
-            .send()
-            .await
-            .expect("request to product-service");
-        let answer = Answer::read(res).await;
-        prop_assert!(answer.status == 200 || answer.status == 400, "{answer:?}");
-        answer.is_success_or_documented(&["invalid_query"])
-    });
+    let lists = [
+        (
+            "/api/v1/products",
+            &["page", "size", "name", "category"][..],
+        ),
+        (history.as_str(), &["page", "size"][..]),
+    ];
+    for (path, keys) in lists {
+        run_async(&runtime, 96, query_string(keys), |query| async move {
+            let res = app
+                .http
+                .client
+                .get(format!("{}{path}?{query}", app.http.address))
+                .bearer_auth(&app.admin)
+                .send()
+                .await
+                .expect("request to product-service");
+            let answer = Answer::read(res).await;
+            prop_assert!(answer.status == 200 || answer.status == 400, "{answer:?}");
+            answer.is_success_or_documented(&["invalid_query"])
+        });
+    }
 }

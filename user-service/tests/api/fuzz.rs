@@ -70,12 +70,12 @@ fn arbitrary_profile_bodies_are_saved_or_a_documented_400() {
             .body(body)
             .send()
     };
-    run_async(&runtime, 256, bytes(256), |body| async move {
+    run_async(&runtime, 32, bytes(256), |body| async move {
         let res = put(body).await.expect("request");
         Answer::read(res).await.is_problem(400, "invalid_json")
     });
     let valid = json!({"full_name": "Ann Smith", "phone": "+34 600 000 000"});
-    run_async(&runtime, 256, near_miss(valid), |body| async move {
+    run_async(&runtime, 96, near_miss(valid), |body| async move {
         let res = put(serde_json::to_vec(&body).expect("JSON"))
             .await
             .expect("request");
@@ -90,7 +90,7 @@ fn arbitrary_listing_queries_are_a_page_or_a_400_invalid_query() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let app = runtime.block_on(spawn_app());
     let admin = token(Uuid::now_v7(), &[Role::Admin]);
-    run_async(&runtime, 256, query_string(&["page", "size"]), |query| {
+    run_async(&runtime, 96, query_string(&["page", "size"]), |query| {
         let req = app.request(Method::GET, &format!("/api/v1/users?{query}"), &admin);
         async move {
             let answer = Answer::read(req.send().await.expect("request")).await;
