@@ -5,6 +5,7 @@ mod dropped_connection;
 mod edge_auth;
 mod failover;
 mod forwarding;
+mod fuzz;
 mod health;
 mod helpers;
 mod limits;
