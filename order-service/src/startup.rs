@@ -16,8 +16,8 @@ use crate::events::stock_released::RecordRelease;
 use crate::events::stock_request::{self, StockRequestDeadline};
 use crate::events::stock_reserved::ConfirmOrder;
 use crate::events::GROUP;
-use crate::routes::orders::{create::Placing, OrderTopics};
 use crate::routes;
+use crate::routes::orders::{create::Placing, OrderTopics};
 use crate::settings::Settings;
 
 /// order-service, built and bound, not yet serving.
