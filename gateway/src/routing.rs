@@ -108,10 +108,13 @@ pub fn rate_limited(method: &Method, path: &str) -> Option<&'static str> {
 
 /// The endpoint `method path` is, if it is rate limited per user; `path` is normalized
 /// (see [`normalize`]). Such an endpoint is never public, so a verified subject exists.
+/// Trailing slashes do not make another endpoint: the limit must not depend on whether
+/// the service's router would take `/api/v1/orders/` for `/api/v1/orders`.
 pub fn rate_limited_per_user(method: &Method, path: &str) -> Option<&'static str> {
     if method != Method::POST {
         return None;
     }
+    let path = path.trim_end_matches('/');
     RATE_LIMITED_USER_POSTS.iter().copied().find(|&p| p == path)
 }
 
@@ -212,6 +215,7 @@ mod tests {
     #[test]
     fn only_placing_an_order_is_rate_limited_per_user() {
         assert!(rate_limited_per_user(&Method::POST, "/api/v1/orders").is_some());
+        assert!(rate_limited_per_user(&Method::POST, "/api/v1/orders//").is_some());
         assert!(!is_public(&Method::POST, "/api/v1/orders"));
         assert!(rate_limited_per_user(&Method::GET, "/api/v1/orders").is_none());
         assert!(rate_limited_per_user(&Method::POST, "/api/v1/orders/1/cancel").is_none());
