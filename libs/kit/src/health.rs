@@ -51,8 +51,8 @@ enum Check {
 /// reused for [`BROKER_CHECK_TTL`].
 struct BrokerCheck {
     brokers: String,
-    /// Created on first use and kept (librdkafka reconnects by itself); `None` again
-    /// only if creating it failed.
+    /// Created on first use and kept for good (librdkafka reconnects by itself); stays
+    /// `None` while creating it fails (e.g. a malformed broker list).
     client: std::sync::Mutex<Option<Arc<BaseConsumer>>>,
     /// When the broker was last asked, and its answer (the error text for the log).
     /// An async lock: concurrent probes wait for the one check in flight and share it.
