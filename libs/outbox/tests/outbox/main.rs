@@ -5,6 +5,7 @@
 mod dead_letters;
 mod deadline;
 mod fuzz_envelope;
+mod fuzz_inbox;
 mod helpers;
 mod inbox;
 mod sick_database;
