@@ -86,9 +86,25 @@ pub fn drop_test_databases() -> Result<()> {
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .collect();
-    for name in &names {
-        psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .with_context(|| format!("postgres: could not drop {name}"))?;
+    // Each DROP DATABASE waits for a checkpoint (about a second here); drops running at
+    // the same time share one, so a thousand databases take tens of seconds, not twenty
+    // minutes.
+    for batch in names.chunks(DROP_IN_PARALLEL) {
+        std::thread::scope(|scope| {
+            let drops: Vec<_> = batch
+                .iter()
+                .map(|name| {
+                    scope.spawn(move || {
+                        psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .with_context(|| format!("postgres: could not drop {name}"))
+                    })
+                })
+                .collect();
+            drops
+                .into_iter()
+                .map(|drop| drop.join().expect("a drop thread panicked"))
+                .collect::<Result<Vec<_>>>()
+        })?;
     }
     if !names.is_empty() {
         say!(
@@ -98,6 +114,9 @@ pub fn drop_test_databases() -> Result<()> {
     }
     Ok(())
 }
+
+/// Test databases dropped at once by [`drop_test_databases`].
+const DROP_IN_PARALLEL: usize = 32;
 
 /// Runs one SQL statement as `postgres` and returns its unaligned, tuples-only output.
 fn psql(sql: &str) -> Result<String> {
