@@ -137,6 +137,19 @@ pub fn query_string(keys: &[&'static str]) -> impl Strategy<Value = String> {
     prop::collection::vec(pair, 0..5).prop_map(|pairs| pairs.join("&"))
 }
 
+/// One path segment where a UUID is expected: UUIDs in every spelling, almost-UUIDs,
+/// and any bytes percent-encoded.
+pub fn path_segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).to_string()),
+        any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).simple().to_string()),
+        any::<u128>().prop_map(|n| format!("{{{}}}", uuid::Uuid::from_u128(n))),
+        "[0-9a-fA-FgG-]{1,40}",
+        prop::collection::vec(any::<u8>(), 1..40)
+            .prop_map(|bytes| bytes.iter().map(|b| format!("%{b:02X}")).collect()),
+    ]
+}
+
 /// `valid` broken in one place: a field dropped, a field's value replaced by another
 /// of the same kind (text with control characters or of odd lengths, a number at an
 /// edge: this is what reaches a body's own validation) or by any JSON (also inside

@@ -6,7 +6,9 @@
 
 use comanda_outbox::inbox::decode;
 use comanda_outbox::{Envelope, HandlerError};
-use comanda_testkit::arbitrary::{bytes, config, json, near_miss, query_string, run_async, Answer};
+use comanda_testkit::arbitrary::{
+    bytes, config, json, near_miss, path_segment, query_string, run_async, Answer,
+};
 use comanda_testkit::TestEnv;
 use order_service::domain::total::total;
 use order_service::events::payloads::{StockFailed, StockReleased, StockReserved};
@@ -200,4 +202,31 @@ fn arbitrary_order_listing_queries_are_a_page_or_a_400_invalid_query() {
             answer.is_success_or_documented(&["invalid_query"])
         },
     );
+}
+
+#[test]
+fn arbitrary_order_ids_are_a_documented_4xx() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let orders = runtime.block_on(spawn_orders());
+    let orders = &orders;
+    let ann = customer();
+    let ann = &ann;
+    run_async(&runtime, 64, path_segment(), |id| async move {
+        for path in [
+            format!("/api/v1/orders/{id}"),
+            format!("/api/v1/orders/{id}/timeline"),
+        ] {
+            let res = orders
+                .client
+                .get(format!("{}{path}", orders.address))
+                .bearer_auth(ann)
+                .send()
+                .await
+                .expect("request to order-service");
+            let answer = Answer::read(res).await;
+            prop_assert!(answer.status >= 400, "no order exists: {answer:?}");
+            answer.is_success_or_documented(&["invalid_path", "not_found"])?;
+        }
+        Ok(())
+    });
 }

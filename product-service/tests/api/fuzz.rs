@@ -7,7 +7,9 @@
 
 use comanda_outbox::inbox::decode;
 use comanda_outbox::{Envelope, HandlerError};
-use comanda_testkit::arbitrary::{bytes, config, json, near_miss, query_string, run_async, Answer};
+use comanda_testkit::arbitrary::{
+    bytes, config, json, near_miss, path_segment, query_string, run_async, Answer,
+};
 use product_service::domain::reservation::{plan, OnHand, RequestedLine};
 use product_service::events::payloads::{OrderCancelled, OrderCreatedPending};
 use proptest::prelude::*;
@@ -203,4 +205,23 @@ fn arbitrary_catalogue_and_history_queries_are_a_page_or_a_400_invalid_query() {
             answer.is_success_or_documented(&["invalid_query"])
         });
     }
+}
+
+#[test]
+fn arbitrary_product_ids_are_a_documented_4xx() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = runtime.block_on(spawn_app());
+    let app = &app;
+    run_async(&runtime, 96, path_segment(), |id| async move {
+        let res = app
+            .http
+            .client
+            .get(format!("{}/api/v1/products/{id}", app.http.address))
+            .send()
+            .await
+            .expect("request to product-service");
+        let answer = Answer::read(res).await;
+        prop_assert!(answer.status >= 400, "no product exists: {answer:?}");
+        answer.is_success_or_documented(&["invalid_path", "not_found"])
+    });
 }

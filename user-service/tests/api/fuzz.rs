@@ -6,7 +6,9 @@
 use comanda_kit::auth::Role;
 use comanda_outbox::inbox::decode;
 use comanda_outbox::{Envelope, HandlerError};
-use comanda_testkit::arbitrary::{bytes, config, json, near_miss, query_string, run_async, Answer};
+use comanda_testkit::arbitrary::{
+    bytes, config, json, near_miss, path_segment, query_string, run_async, Answer,
+};
 use proptest::prelude::*;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
@@ -96,6 +98,21 @@ fn arbitrary_listing_queries_are_a_page_or_a_400_invalid_query() {
             let answer = Answer::read(req.send().await.expect("request")).await;
             prop_assert!(answer.status == 200 || answer.status == 400, "{answer:?}");
             answer.is_success_or_documented(&["invalid_query"])
+        }
+    });
+}
+
+#[test]
+fn arbitrary_user_ids_are_a_documented_4xx() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = runtime.block_on(spawn_app());
+    let admin = token(Uuid::now_v7(), &[Role::Admin]);
+    run_async(&runtime, 96, path_segment(), |id| {
+        let req = app.request(Method::GET, &format!("/api/v1/users/{id}"), &admin);
+        async move {
+            let answer = Answer::read(req.send().await.expect("request")).await;
+            prop_assert!(answer.status >= 400, "no profile exists: {answer:?}");
+            answer.is_success_or_documented(&["invalid_path", "not_found"])
         }
     });
 }
