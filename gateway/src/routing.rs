@@ -125,7 +125,24 @@ pub fn rate_limited_per_user(method: &Method, path: &str) -> Option<&'static str
 /// and forwards, this form: a spelling like `/api/v1/auth/logi%6e` must not pass for
 /// another route than the `login` the service will run. Other escapes (`%2F`, `%25`,
 /// non-ASCII) stay as they are: they can never spell a route's literal text.
+///
+/// Decoded to a fixed point: one layer can spell a new escape (`logi%%36e` →
+/// `logi%6e`), which the service would decode in turn (→ `login`), so the gateway
+/// decodes until nothing changes and decides on what the service runs. Every round
+/// that changes the path shortens it, so the loop ends.
 pub fn normalize(path: &str) -> Cow<'_, str> {
+    let mut current = decode_unreserved(path);
+    loop {
+        let next = decode_unreserved(&current);
+        if *next == *current {
+            return current;
+        }
+        current = Cow::Owned(next.into_owned());
+    }
+}
+
+/// One layer of [`normalize`].
+fn decode_unreserved(path: &str) -> Cow<'_, str> {
     if !path.contains('%') {
         return Cow::Borrowed(path);
     }
