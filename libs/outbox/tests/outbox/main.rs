@@ -4,6 +4,7 @@
 
 mod dead_letters;
 mod deadline;
+mod fuzz_dead_letters;
 mod fuzz_envelope;
 mod fuzz_inbox;
 mod helpers;
