@@ -63,6 +63,8 @@ fn invalid_refresh_token() -> Problem {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in.", body = Session),
+        (status = 400, description = "The body is not JSON of this shape: `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown email, wrong password or an account that is \
             not ACTIVE, indistinguishably: `invalid_credentials`.",
             body = Problem, content_type = "application/problem+json"),
@@ -134,6 +136,8 @@ enum Rotation {
     responses(
         (status = 200, description = "The next session; the presented token is used up.",
             body = Session),
+        (status = 400, description = "The body is not JSON of this shape: `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, expired, revoked or reused (the family is then \
             revoked): `invalid_refresh_token`.", body = Problem, content_type = "application/problem+json"),
     )
@@ -192,7 +196,11 @@ pub async fn refresh(
     summary = "Log out",
     tag = "auth",
     request_body = RefreshBody,
-    responses((status = 204, description = "The token's family is revoked (if it existed).")),
+    responses(
+        (status = 204, description = "The token's family is revoked (if it existed)."),
+        (status = 400, description = "The body is not JSON of this shape: `invalid_json`.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[tracing::instrument(skip_all)]
 pub async fn logout(

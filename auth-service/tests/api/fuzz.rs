@@ -11,7 +11,9 @@ use auth_service::domain::registration::{Email, FullName, Password, Phone};
 use auth_service::events::payloads::CreatingUserResponse;
 use comanda_outbox::inbox::decode;
 use comanda_outbox::{Envelope, HandlerError};
-use comanda_testkit::arbitrary::{bytes, config, json, near_miss, run_async, Answer};
+use comanda_testkit::arbitrary::{
+    bytes, config, documented_statuses, json, near_miss, run_async, Answer,
+};
 use proptest::prelude::*;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Value};
@@ -62,7 +64,6 @@ async fn post(stack: &Stack, path: &str, body: Vec<u8>) -> Answer {
 }
 
 /// Every body route with a valid body and the codes it may refuse one with.
-/// `invalid_json` is the kit's answer to any body that does not decode.
 fn routes(email: &str) -> [(&'static str, Value, &'static [&'static str], u32); 4] {
     [
         (
@@ -99,16 +100,16 @@ fn arbitrary_auth_bodies_are_served_or_a_documented_4xx() {
     let stack = runtime.block_on(Stack::auth_only());
     let stack = &stack;
     for (path, valid, codes, cases) in routes("ann@example.com") {
+        let (client, base) = (&stack.auth.client, &stack.auth.address);
+        let statuses = &runtime.block_on(documented_statuses(client, base, "post", path));
         run_async(&runtime, 32, bytes(256), |body| async move {
-            post(stack, path, body)
-                .await
-                .is_problem(400, "invalid_json")
+            let answer = post(stack, path, body).await;
+            answer.is_problem(400, "invalid_json")?;
+            answer.is_documented(statuses, codes)
         });
         run_async(&runtime, cases, near_miss(valid), |body| async move {
             let body = serde_json::to_vec(&body).expect("JSON");
-            post(stack, path, body)
-                .await
-                .is_success_or_documented(codes)
+            post(stack, path, body).await.is_documented(statuses, codes)
         });
     }
 }

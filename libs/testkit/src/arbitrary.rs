@@ -334,6 +334,19 @@ impl Answer {
         Ok(())
     }
 
+    /// [`Self::is_success_or_documented`], and the status is one the operation's
+    /// OpenAPI document lists (see [`documented_statuses`]).
+    pub fn is_documented(&self, statuses: &[u16], codes: &[&str]) -> Result<(), TestCaseError> {
+        prop_assert!(
+            statuses.contains(&self.status),
+            "status {} is not in the OpenAPI document ({:?}): {:?}",
+            self.status,
+            statuses,
+            self
+        );
+        self.is_success_or_documented(codes)
+    }
+
     /// Never a server error; a refusal is problem+json with one of the `documented` codes.
     pub fn is_success_or_documented(&self, documented: &[&str]) -> Result<(), TestCaseError> {
         prop_assert!(self.status < 500, "server error: {:?}", self);
@@ -349,4 +362,27 @@ impl Answer {
         }
         Ok(())
     }
+}
+
+/// The statuses the OpenAPI document served at `base/openapi.json` lists for
+/// `method` (lower case) on `path` (as written there, e.g. `/api/v1/orders/{id}`).
+pub async fn documented_statuses(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+) -> Vec<u16> {
+    let doc: Value = client
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("GET /openapi.json")
+        .json()
+        .await
+        .expect("an OpenAPI document");
+    let responses = doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} is not in the OpenAPI document"));
+    responses.keys().filter_map(|status| status.parse().ok()).collect()
 }
