@@ -133,6 +133,9 @@ fn an_arbitrary_poll_token_is_a_plain_404() {
     let stack = &stack;
     let url = format!("{}/api/v1/auth/accounts/{id}", stack.auth.address);
     let url = &url;
+    let (client, base) = (&stack.auth.client, &stack.auth.address);
+    let path = "/api/v1/auth/accounts/{id}";
+    let statuses = &runtime.block_on(documented_statuses(client, base, "get", path));
     run_async(&runtime, 64, header_value(), |token| async move {
         let res = stack
             .auth
@@ -142,6 +145,8 @@ fn an_arbitrary_poll_token_is_a_plain_404() {
             .send()
             .await
             .expect("request to auth-service");
-        Answer::read(res).await.is_problem(404, "not_found")
+        let answer = Answer::read(res).await;
+        answer.is_problem(404, "not_found")?;
+        answer.is_documented(statuses, &["not_found"])
     });
 }
