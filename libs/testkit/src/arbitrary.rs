@@ -384,5 +384,8 @@ pub async fn documented_statuses(
     let responses = doc["paths"][path][method]["responses"]
         .as_object()
         .unwrap_or_else(|| panic!("{method} {path} is not in the OpenAPI document"));
-    responses.keys().filter_map(|status| status.parse().ok()).collect()
+    responses
+        .keys()
+        .filter_map(|status| status.parse().ok())
+        .collect()
 }
