@@ -4,6 +4,11 @@
 //! Random JSON rarely has the right field names, so on its own it only exercises
 //! the "missing field" branch of a decoder. [`near_miss`] starts from a valid value
 //! and breaks it in one place, which reaches every field's own parser.
+//!
+//! For a running service: [`run_async`] drives a property on the service's runtime,
+//! [`Answer`] judges a response (never a 5xx; a refusal is problem+json with a
+//! documented code) and [`documented_statuses`] reads what the operation's OpenAPI
+//! document promises.
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
