@@ -44,26 +44,55 @@ fn sequences(records: &[Record]) -> HashMap<String, Vec<i64>> {
     by_key
 }
 
+/// A source, a broker of the test's own (to pause), a topic on it, and a leading relay
+/// with batches of `batch_size` that has published one warm-up row, so its producer is
+/// connected before the broker is paused.
+struct Paused {
+    db: SourceDb,
+    broker: PrivateBroker,
+    brokers: String,
+    topic: String,
+    relay: Relay,
+}
+
+impl Paused {
+    async fn start(purpose: &str, batch_size: i64) -> Self {
+        let db = SourceDb::new().await;
+        let broker = PrivateBroker::start();
+        let brokers = broker.brokers();
+        let topic = unique_topic(purpose);
+        create_topic(&brokers, &topic).await;
+        let mut config = RelayConfig::new("test", &db.url, &brokers);
+        config.batch_size = batch_size;
+        let mut relay = Relay::connect(config).await.expect("relay connects");
+        assert!(relay.try_lead().await.expect("lock query"));
+        db.client
+            .execute(INSERT_ONE, &[&topic, &"warm-up", &0_i64])
+            .await
+            .expect("insert");
+        assert_eq!(relay.drain().await.expect("drains"), 1);
+        Self {
+            db,
+            broker,
+            brokers,
+            topic,
+            relay,
+        }
+    }
+}
+
 /// The interleaving: L (key X) takes a low id and stays open; rows of key Y
 /// commit and are claimed while a batch is in flight (the broker is paused); then L
 /// commits, and H (X's next event) commits above the claim cursor.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_committed_late_below_the_claim_cursor_still_precedes_its_keys_next_row() {
-    let db = SourceDb::new().await;
-    let mut broker = PrivateBroker::start();
-    let brokers = broker.brokers();
-    let topic = unique_topic("late");
-    create_topic(&brokers, &topic).await;
-    let mut config = RelayConfig::new("test", &db.url, &brokers);
-    config.batch_size = 1;
-    let mut relay = Relay::connect(config).await.expect("relay connects");
-    assert!(relay.try_lead().await.expect("lock query"));
-    // A first row, so the producer is connected before the broker is paused.
-    db.client
-        .execute(INSERT_ONE, &[&topic, &"warm-up", &0_i64])
-        .await
-        .expect("insert");
-    assert_eq!(relay.drain().await.expect("drains"), 1);
+    let Paused {
+        db,
+        mut broker,
+        brokers,
+        topic,
+        mut relay,
+    } = Paused::start("late", 1).await;
 
     let mut late = connect(&db.url).await;
     let l = late.transaction().await.expect("begin");
@@ -201,20 +230,13 @@ async fn concurrent_writers_and_pipelined_batches_never_invert_a_keys_events() {
 /// and once the broker is back every key's events arrive complete and in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_stuck_past_the_send_timeout_fails_whole_and_is_resent_in_key_order() {
-    let db = SourceDb::new().await;
-    let mut broker = PrivateBroker::start();
-    let brokers = broker.brokers();
-    let topic = unique_topic("stuck");
-    create_topic(&brokers, &topic).await;
-    let mut config = RelayConfig::new("test", &db.url, &brokers);
-    config.batch_size = 50;
-    let mut relay = Relay::connect(config).await.expect("relay connects");
-    assert!(relay.try_lead().await.expect("lock query"));
-    db.client
-        .execute(INSERT_ONE, &[&topic, &"warm-up", &0_i64])
-        .await
-        .expect("insert");
-    assert_eq!(relay.drain().await.expect("drains"), 1);
+    let Paused {
+        db,
+        mut broker,
+        brokers,
+        topic,
+        mut relay,
+    } = Paused::start("stuck", 50).await;
     db.insert_events(&topic, 200, 7).await;
 
     // The relay's publisher on its own, so the time measured is the send's alone.

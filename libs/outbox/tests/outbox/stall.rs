@@ -116,6 +116,26 @@ fn start_member(group: &str, topic: &str, instance: Option<&str>) -> Child {
     child
 }
 
+/// Sends six events with keys `a`..`f` (so every partition gets one) and returns their ids.
+async fn send_one_per_partition(
+    producer: &rdkafka::producer::FutureProducer,
+    topic: &str,
+) -> Vec<uuid::Uuid> {
+    let mut sent = Vec::new();
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        let event = envelope(key, json!({ "key": key }));
+        produce(
+            producer,
+            topic,
+            key,
+            &serde_json::to_vec(&event).expect("json"),
+        )
+        .await;
+        sent.push(event.id);
+    }
+    sent
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_itself() {
     let db = TestDb::new().await;
@@ -151,18 +171,7 @@ async fn a_consumer_whose_group_leader_died_without_leaving_consumes_again_by_it
     // Events for every partition, so whichever partitions the inbox ends up with, it
     // has work, and the group's lag stays until it is done. Traffic keeps coming
     // meanwhile, as it does in a running system: new messages are not progress.
-    let mut sent = Vec::new();
-    for key in ["a", "b", "c", "d", "e", "f"] {
-        let event = envelope(key, json!({ "key": key }));
-        produce(
-            &producer,
-            &topic,
-            key,
-            &serde_json::to_vec(&event).expect("json"),
-        )
-        .await;
-        sent.push(event.id);
-    }
+    let mut sent = send_one_per_partition(&producer, &topic).await;
     let first = sent.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let traffic = tokio::spawn({
@@ -284,18 +293,7 @@ async fn replacement_consumes_at_once(instance: Option<&str>, assignment: Assign
     kill(Pid::from_raw(member.id() as i32), Signal::SIGKILL).expect("SIGKILL");
     member.wait().expect("reaped");
 
-    let mut sent = Vec::new();
-    for key in ["a", "b", "c", "d", "e", "f"] {
-        let event = envelope(key, json!({ "key": key }));
-        produce(
-            &producer,
-            &topic,
-            key,
-            &serde_json::to_vec(&event).expect("json"),
-        )
-        .await;
-        sent.push(event.id);
-    }
+    let sent = send_one_per_partition(&producer, &topic).await;
     let mut builder = Inbox::builder(&group, &brokers())
         .handle(&topic, Record(Arc::new(AtomicUsize::new(0))))
         .assignment(assignment)
