@@ -155,7 +155,8 @@ impl InboxBuilder {
         self
     }
 
-    /// Ensures the topics exist, joins the consumer group and subscribes.
+    /// Ensures the topics exist and attaches the consumer: joins the group and
+    /// subscribes, or assigns itself every partition ([`Assignment::All`]).
     pub async fn build(self, pool: Pool<AsyncPgConnection>) -> anyhow::Result<Inbox> {
         let mut wanted: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         wanted.push(&self.dlq_topic);
