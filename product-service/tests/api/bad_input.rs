@@ -72,14 +72,7 @@ async fn products_whose_text_holds_control_characters_are_refused_and_nothing_is
     for (field, text) in cases {
         let mut body = product("CTL-1", 1);
         body[field] = json!(text);
-        let res = app
-            .call(
-                Method::POST,
-                "/api/v1/products",
-                Some(&app.admin),
-                Some(body),
-            )
-            .await;
+        let res = app.post_product(body).await;
         assert_eq!(
             problem(res).await,
             (400, "invalid_json".to_owned()),
@@ -131,14 +124,7 @@ async fn prices_and_stock_beyond_their_bounds_are_refused_and_nothing_is_written
     ] {
         let mut body = product("BIG-1", 1);
         body[field] = value.clone();
-        let res = app
-            .call(
-                Method::POST,
-                "/api/v1/products",
-                Some(&app.admin),
-                Some(body),
-            )
-            .await;
+        let res = app.post_product(body).await;
         assert_eq!(
             problem(res).await,
             (400, "invalid_product".to_owned()),

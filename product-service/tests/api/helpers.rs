@@ -95,16 +95,20 @@ impl App {
         req.send().await.expect("request to product-service")
     }
 
+    /// `POST /api/v1/products` with `body` as admin, whatever the answer.
+    pub async fn post_product(&self, body: Value) -> reqwest::Response {
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/products",
+            Some(&self.admin),
+            Some(body),
+        )
+        .await
+    }
+
     /// Creates a product as admin; returns its JSON.
     pub async fn create(&self, body: Value) -> Value {
-        let res = self
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/products",
-                Some(&self.admin),
-                Some(body),
-            )
-            .await;
+        let res = self.post_product(body).await;
         assert_eq!(res.status().as_u16(), 201);
         res.json().await.expect("product JSON")
     }

@@ -163,8 +163,8 @@ impl InboxBuilder {
         topics::ensure_durable(&self.brokers, &wanted, self.durability).await?;
         let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
         subscribed.sort();
-        let consumer: StreamConsumer = self
-            .member_config()
+        let member_config = self.member_config();
+        let consumer: StreamConsumer = member_config
             .create()
             .context("creating the Kafka consumer")?;
         attach(&consumer, &subscribed, self.assignment)?;
@@ -181,7 +181,7 @@ impl InboxBuilder {
                 subscribed.clone(),
                 self.stall_timeout,
             )),
-            member_config: self.member_config(),
+            member_config,
             assignment: self.assignment,
             name: self.name,
             brokers: self.brokers,
