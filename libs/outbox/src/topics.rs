@@ -30,6 +30,16 @@ pub const STOCK_RELEASED: &str = "inventory.stock.released";
 pub const PRODUCT_UPSERTED: &str = "product.upserted";
 /// Catalogue removal: product-service → order-service.
 pub const PRODUCT_DELETED: &str = "product.deleted";
+/// An order waits for payment: order-service → payment-service.
+pub const PAYMENT_REQUESTED: &str = "payment.requested";
+/// The provider's checkout session exists: payment-service → order-service.
+pub const PAYMENT_CREATED: &str = "payment.created";
+/// The charge was captured: payment-service → order-service.
+pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
+/// The charge failed: payment-service → order-service.
+pub const PAYMENT_FAILED: &str = "payment.failed";
+/// A captured charge was refunded: payment-service → order-service.
+pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 /// Messages a consumer could not decode or kept failing on.
 pub const DLQ: &str = "failed.send.event.dlq";
 
@@ -44,6 +54,11 @@ pub const ALL: &[&str] = &[
     STOCK_RELEASED,
     PRODUCT_UPSERTED,
     PRODUCT_DELETED,
+    PAYMENT_REQUESTED,
+    PAYMENT_CREATED,
+    PAYMENT_SUCCEEDED,
+    PAYMENT_FAILED,
+    PAYMENT_REFUNDED,
     DLQ,
 ];
 
