@@ -18,6 +18,8 @@ pub enum Service {
     Order,
     /// product-service: the catalogue.
     Product,
+    /// payment-service: payments and the provider's webhooks.
+    Payment,
 }
 
 impl Service {
@@ -29,6 +31,7 @@ impl Service {
             Self::User => "/api/v1/users/**",
             Self::Order => "/api/v1/orders/**",
             Self::Product => "/api/v1/products/**",
+            Self::Payment => "/api/v1/payments/**",
         }
     }
 }
@@ -40,6 +43,7 @@ impl std::fmt::Display for Service {
             Self::User => "user",
             Self::Order => "order",
             Self::Product => "product",
+            Self::Payment => "payment",
         })
     }
 }
@@ -53,11 +57,12 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const DOCS_PATH: &str = "/api/docs";
 
 /// Path prefixes and the service owning them.
-pub const PREFIXES: [(&str, Service); 4] = [
+pub const PREFIXES: [(&str, Service); 5] = [
     ("/api/v1/auth", Service::Auth),
     ("/api/v1/users", Service::User),
     ("/api/v1/orders", Service::Order),
     ("/api/v1/products", Service::Product),
+    ("/api/v1/payments", Service::Payment),
 ];
 
 /// Auth endpoints a caller uses to obtain or give back a token, so they cannot need one.
@@ -67,6 +72,11 @@ const PUBLIC_AUTH_POSTS: [&str; 4] = [
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
 ];
+
+/// Payment providers' webhooks: the provider holds no token of ours; payment-service
+/// authenticates each call by its signature over the raw body, which the gateway
+/// forwards unchanged.
+const PUBLIC_WEBHOOK_POSTS: [&str; 1] = ["/api/v1/payments/webhooks/sandbox"];
 
 /// Endpoints rate limited per client IP: the ones that guess passwords or create accounts.
 const RATE_LIMITED_POSTS: [&str; 2] = ["/api/v1/auth/login", "/api/v1/auth/register"];
@@ -92,7 +102,7 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         return true;
     }
     if method == Method::POST {
-        return PUBLIC_AUTH_POSTS.contains(&path);
+        return PUBLIC_AUTH_POSTS.contains(&path) || PUBLIC_WEBHOOK_POSTS.contains(&path);
     }
     // Reading the catalogue: anyone may browse before signing in.
     (method == Method::GET || method == Method::HEAD) && service_for(path) == Some(Service::Product)
@@ -192,6 +202,7 @@ mod tests {
         assert_eq!(service_for("/api/v1/users/me"), Some(Service::User));
         assert_eq!(service_for("/api/v1/orders"), Some(Service::Order));
         assert_eq!(service_for("/api/v1/products/42"), Some(Service::Product));
+        assert_eq!(service_for("/api/v1/payments/7"), Some(Service::Payment));
     }
 
     #[test]
@@ -219,6 +230,21 @@ mod tests {
         assert!(!is_public(&Method::DELETE, "/api/v1/products/1"));
         assert!(!is_public(&Method::GET, "/api/v1/orders"));
         assert!(!is_public(&Method::GET, "/api/v1/auth/login"));
+    }
+
+    #[test]
+    fn a_providers_webhook_is_public_and_reading_payments_is_not() {
+        assert!(is_public(
+            &Method::POST,
+            "/api/v1/payments/webhooks/sandbox"
+        ));
+        assert!(!is_public(
+            &Method::GET,
+            "/api/v1/payments/webhooks/sandbox"
+        ));
+        assert!(!is_public(&Method::GET, "/api/v1/payments/1"));
+        assert!(!is_public(&Method::GET, "/api/v1/payments"));
+        assert!(!is_public(&Method::POST, "/api/v1/payments/webhooks/other"));
     }
 
     #[test]

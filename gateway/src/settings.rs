@@ -31,7 +31,7 @@ pub struct Settings {
     pub auth: AuthSettings,
 }
 
-/// The instances of the four services.
+/// The instances of the five services.
 #[derive(Debug, Clone, Deserialize)]
 pub struct UpstreamsSettings {
     /// auth-service.
@@ -42,6 +42,8 @@ pub struct UpstreamsSettings {
     pub order: UpstreamSettings,
     /// product-service.
     pub product: UpstreamSettings,
+    /// payment-service.
+    pub payment: UpstreamSettings,
 }
 
 /// The instances of one service.

@@ -76,10 +76,10 @@ impl Upstream {
     }
 }
 
-/// The instances of all four services.
+/// The instances of all five services.
 #[derive(Debug)]
 pub struct Upstreams {
-    all: [Upstream; 4],
+    all: [Upstream; 5],
 }
 
 impl Upstreams {
@@ -90,6 +90,7 @@ impl Upstreams {
             Upstream::new(Service::User, &settings.user),
             Upstream::new(Service::Order, &settings.order),
             Upstream::new(Service::Product, &settings.product),
+            Upstream::new(Service::Payment, &settings.payment),
         ];
         for upstream in &all {
             anyhow::ensure!(

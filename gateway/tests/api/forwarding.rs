@@ -6,7 +6,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_gateway, test_settings, valid_token, TestGateway};
+use crate::helpers::{gateway_before_one, spawn_gateway, test_settings, valid_token, TestGateway};
 use crate::upstream::TestUpstream;
 
 struct Services {
@@ -273,4 +273,31 @@ async fn a_cors_preflight_from_an_allowed_origin_is_answered_at_the_edge() {
         "http://localhost:3000"
     );
     assert_eq!(services.order.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_provider_webhook_reaches_payment_service_without_a_token_byte_for_byte() {
+    let (gateway, payments) = gateway_before_one("payment", |_| {});
+    // The signature covers the raw body, so the gateway must not re-encode it.
+    let body = "{\"id\":\"evt_1\",  \"type\":\"checkout.session.completed\"}\n";
+    let res = gateway
+        .client
+        .post(gateway.url("/api/v1/payments/webhooks/sandbox"))
+        .header("content-type", "application/json")
+        .header("sandbox-signature", "t=1,v1=00")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 200);
+    let echo: Value = res.json().await.expect("echo");
+    assert_eq!(echo["instance"], "payment");
+    assert_eq!(echo["body"], body);
+    assert_eq!(header(&echo, "sandbox-signature"), Some("t=1,v1=00"));
+
+    let read = gateway.get("/api/v1/payments/webhooks/sandbox").await;
+    assert_eq!(read.status().as_u16(), 401);
+    let payments_list = gateway.get("/api/v1/payments?order_id=1").await;
+    assert_eq!(payments_list.status().as_u16(), 401);
+    assert_eq!(payments.requests(), 1, "only the webhook was forwarded");
 }

@@ -47,6 +47,7 @@ pub fn test_settings() -> Settings {
         &mut settings.upstreams.user,
         &mut settings.upstreams.order,
         &mut settings.upstreams.product,
+        &mut settings.upstreams.payment,
     ] {
         upstream.urls = vec![NOWHERE.to_owned()];
     }
@@ -68,7 +69,7 @@ pub fn spawn_gateway(settings: &Settings) -> TestGateway {
     }
 }
 
-/// A gateway whose `service` ("auth", "user", "order" or "product") is one fresh test
+/// A gateway whose `service` ("auth", "user", "order", "product" or "payment") is one fresh test
 /// upstream, with `tweak` applied to [`test_settings`] first.
 pub fn gateway_before_one(
     service: &str,
@@ -82,6 +83,7 @@ pub fn gateway_before_one(
         "user" => &mut upstreams.user.urls,
         "order" => &mut upstreams.order.urls,
         "product" => &mut upstreams.product.urls,
+        "payment" => &mut upstreams.payment.urls,
         other => panic!("no service called {other}"),
     };
     *urls = vec![upstream.url.clone()];
