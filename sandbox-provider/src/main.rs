@@ -1,0 +1,12 @@
+//! sandbox-provider binary: settings, logs, then serve until SIGTERM or SIGINT.
+
+use comanda_kit::{shutdown, telemetry};
+use sandbox_provider::{settings, startup::Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = settings::load()?;
+    telemetry::init("sandbox-provider", &settings.env)?;
+    let app = Application::build(settings).await?;
+    app.run_until_stopped(shutdown::signal()).await
+}
