@@ -106,7 +106,9 @@ impl Processor {
             let session = store.session_mut(&id, now)?;
             return Ok((session.clone(), Created::Replayed));
         }
-        let session = Session::open(request.clone(), now);
+        let mut session = Session::open(request.clone(), now);
+        // An `expires_at` already past makes a session born expired, never payable.
+        session.expire_if_due(now);
         store
             .session_keys
             .insert(key, (request, session.id.clone()));
