@@ -90,6 +90,11 @@ impl Stack {
                 ("COMANDA__KAFKA__TOPIC_PREFIX".into(), env.prefix.clone()),
                 // One instance per service on tansu: no group protocol (README, "The broker").
                 ("COMANDA__KAFKA__ASSIGNMENT".into(), "all".into()),
+                // tansu holds every fetch for the whole wait (README, "The broker").
+                (
+                    "COMANDA__KAFKA__FETCH_WAIT_MAX_MS".into(),
+                    comanda_kit::settings::TANSU_FETCH_WAIT_MS.to_string(),
+                ),
             ];
             if let Some(database) = &process.database {
                 let var = ("COMANDA__DATABASE__URL".into(), database.clone());

@@ -47,3 +47,17 @@ pub fn gateway() -> Result<()> {
     test::harness_env(&mut command, &broker);
     exec::step("bench gateway", &mut command)
 }
+
+/// The consumers' fetch wait against the local broker:
+/// `cargo bench -p comanda-outbox --bench fetch_wait`, with the broker's pid so its
+/// idle CPU is measured too.
+pub fn fetch() -> Result<()> {
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    let mut command = exec::cargo();
+    command.args(["bench", "-p", "comanda-outbox", "--bench", "fetch_wait"]);
+    if let Some(pid) = broker.pid() {
+        command.env("BENCH_BROKER_PID", pid.to_string());
+    }
+    test::harness_env(&mut command, &broker);
+    exec::step("bench fetch", &mut command)
+}

@@ -101,6 +101,22 @@ pub fn ensure_running(lifetime: Lifetime) -> Result<Broker> {
 }
 
 impl Broker {
+    /// The broker's process id: the one this run started, else a process named
+    /// [`NAME`] found in `/proc` (a broker started by `up` or by hand).
+    pub fn pid(&self) -> Option<u32> {
+        if let Some(child) = &self.owned {
+            return Some(child.id());
+        }
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+                (comm.trim() == NAME).then_some(pid)
+            })
+    }
+
     /// Creates every topic in [`topics::ALL`] that does not exist yet.
     pub fn create_topics(&self) -> Result<()> {
         // `tansu topic list` prints the Kafka metadata response as JSON.

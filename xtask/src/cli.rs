@@ -70,8 +70,11 @@ pub enum Bench {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Gateway load test (not implemented yet).
+    /// Gateway overhead: direct vs through the gateway, in one run.
     Gateway,
+    /// What the consumers' fetch wait (`kafka.fetch_wait_max_ms`) costs and buys on the
+    /// local broker: produce → consume latency and idle CPU per wait.
+    Fetch,
 }
 
 impl Command {
@@ -92,6 +95,7 @@ impl Command {
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),
+                Bench::Fetch => crate::bench::fetch(),
             },
         }
     }

@@ -46,6 +46,11 @@ impl Process {
             ("COMANDA__KAFKA__BROKERS".into(), broker::ADDRESS.into()),
             // One instance per service on tansu: no group protocol (README, "The broker").
             ("COMANDA__KAFKA__ASSIGNMENT".into(), "all".into()),
+            // tansu holds every fetch for the whole wait (README, "The broker").
+            (
+                "COMANDA__KAFKA__FETCH_WAIT_MAX_MS".into(),
+                comanda_kit::settings::TANSU_FETCH_WAIT_MS.to_string(),
+            ),
             ("COMANDA__HTTP__PORT".into(), self.port.to_string()),
         ];
         if let Some(database) = self.database {

@@ -87,6 +87,28 @@ pub struct KafkaSettings {
     /// replicas, 2).
     #[serde(default = "default_one")]
     pub min_insync_replicas: i32,
+    /// Longest time the broker may hold a consumer's fetch when it has no data
+    /// (`fetch.wait.max.ms`), in milliseconds. Apache Kafka answers a fetch as soon as
+    /// data arrives, so this only bounds idle polling: its default, 500, fits it. tansu
+    /// 0.6.0 holds every fetch for the whole wait even when data arrives meanwhile, so
+    /// each hop of a saga waits about this long: local runs and tests on tansu set it
+    /// low (README, "The broker", has the measurements).
+    #[serde(default = "default_fetch_wait_max_ms")]
+    pub fetch_wait_max_ms: u64,
+}
+
+/// The fetch wait for the local broker (tansu 0.6.0), which holds a fetch for the whole
+/// wait even when data arrives: each hop of a saga then waits about this long.
+/// Measured with `cargo xtask bench fetch` (2 cores): produce → consume p50 7.5 ms at
+/// 5, 13 ms at 10, 27 ms at 25, 502 ms at 500; an idle consumer costs 0.01–0.02 CPU
+/// seconds per second at every one of them, and the broker 0.04–0.06. 10 keeps a
+/// hop near 10 ms while bounding an idle consumer to 100 fetches a second.
+pub const TANSU_FETCH_WAIT_MS: u64 = 10;
+
+/// librdkafka's own default: right for Apache Kafka (see
+/// [`KafkaSettings::fetch_wait_max_ms`]).
+fn default_fetch_wait_max_ms() -> u64 {
+    500
 }
 
 fn default_one() -> i32 {
@@ -130,7 +152,13 @@ impl KafkaSettings {
             assignment: Assignment::Group,
             replication_factor: 1,
             min_insync_replicas: 1,
+            fetch_wait_max_ms: default_fetch_wait_max_ms(),
         }
+    }
+
+    /// [`KafkaSettings::fetch_wait_max_ms`] as a duration.
+    pub fn fetch_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.fetch_wait_max_ms)
     }
 
     /// This process's static member name: [`KafkaSettings::instance_id`] or the host name.
@@ -322,5 +350,17 @@ mod tests {
         assert!(Env::Test.allows_dev_secrets());
         assert!(!Env::Prod.allows_dev_secrets());
         assert_eq!(Env::default(), Env::Dev);
+    }
+
+    #[test]
+    fn the_fetch_wait_is_librdkafkas_default_unless_set() {
+        let parsed: KafkaSettings =
+            serde_json::from_str(r#"{"brokers": "k:9092"}"#).expect("parses");
+        assert_eq!(parsed.fetch_wait_max_ms, 500);
+        assert_eq!(KafkaSettings::new("k:9092").fetch_wait_max_ms, 500);
+        let tansu: KafkaSettings =
+            serde_json::from_str(r#"{"brokers": "k:9092", "fetch_wait_max_ms": 10}"#)
+                .expect("parses");
+        assert_eq!(tansu.fetch_wait(), std::time::Duration::from_millis(10));
     }
 }

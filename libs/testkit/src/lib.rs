@@ -21,7 +21,7 @@ pub mod tokens;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use comanda_kit::settings::{Assignment, KafkaSettings, ServiceSettings};
+use comanda_kit::settings::{Assignment, KafkaSettings, ServiceSettings, TANSU_FETCH_WAIT_MS};
 use comanda_kit::workers::Workers;
 use comanda_outbox::relay::{self, RelayConfig};
 use secrecy::ExposeSecret;
@@ -72,6 +72,8 @@ impl TestEnv {
             // One instance per service, and tansu's group coordinator cannot be
             // trusted with a restarted one (README, "The broker").
             assignment: Assignment::All,
+            // tansu holds every fetch for the whole wait (README, "The broker").
+            fetch_wait_max_ms: TANSU_FETCH_WAIT_MS,
             ..KafkaSettings::new(self.brokers.clone())
         }
     }
