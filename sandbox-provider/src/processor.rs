@@ -122,6 +122,23 @@ impl Processor {
         self.store().session_mut(id, Utc::now()).map(|s| s.clone())
     }
 
+    /// Every session (of `reference`, when given) as it stands now, oldest first.
+    pub fn sessions(&self, reference: Option<&str>) -> Vec<Session> {
+        let now = Utc::now();
+        let mut store = self.store();
+        let mut sessions: Vec<Session> = store
+            .sessions
+            .values_mut()
+            .filter(|s| reference.is_none_or(|r| s.request.reference == r))
+            .map(|s| {
+                s.expire_if_due(now);
+                s.clone()
+            })
+            .collect();
+        sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        sessions
+    }
+
     /// Voids session `id` (see [`Session::void`]).
     pub fn void(&self, id: &str) -> Result<Session, ApiError> {
         let now = Utc::now();

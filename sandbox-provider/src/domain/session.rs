@@ -188,6 +188,11 @@ impl Session {
         true
     }
 
+    /// True once money was taken (whether refunded since or not).
+    pub fn captured(&self) -> bool {
+        self.captured
+    }
+
     /// Voids: idempotent; a failed session stays failed; a paid one cannot be voided.
     pub fn void(&mut self, now: DateTime<Utc>) -> Result<(), VoidError> {
         self.expire_if_due(now);

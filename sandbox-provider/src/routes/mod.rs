@@ -33,6 +33,7 @@ impl PublicUrl {
 /// Registers every route of the API and the checkout page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/checkout/sessions", web::post().to(sessions::create))
+        .route("/v1/checkout/sessions", web::get().to(sessions::list))
         .route("/v1/checkout/sessions/{id}", web::get().to(sessions::get))
         .route(
             "/v1/checkout/sessions/{id}/void",
@@ -57,12 +58,16 @@ pub struct SessionView {
     /// Only on a failed session.
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_reason: Option<FailureReason>,
+    /// Money was taken: `paid`, `refunded`, or `voided` with a charge that completed
+    /// after the void. What an auditor counts to find double charges.
+    captured: bool,
 }
 
 impl SessionView {
     /// `session` with its checkout URL under `public_url`.
     pub fn new(session: Session, public_url: &PublicUrl) -> Self {
         Self {
+            captured: session.captured(),
             checkout_url: format!("{}/checkout/{}", public_url.get(), session.id),
             id: session.id,
             status: session.status,

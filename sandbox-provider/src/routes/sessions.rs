@@ -66,6 +66,29 @@ pub async fn create(
     })
 }
 
+/// Query of `GET /v1/checkout/sessions`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    reference: Option<String>,
+}
+
+/// `GET /v1/checkout/sessions[?reference=]`: every session (of one reference), oldest
+/// first, as `{items: [...]}` — what a merchant's reconciliation (and the chaos suite's
+/// "no order charged twice" check) reads.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    query: web::Query<ListQuery>,
+    processor: web::Data<Processor>,
+    public_url: web::Data<PublicUrl>,
+) -> HttpResponse {
+    let items: Vec<SessionView> = processor
+        .sessions(query.reference.as_deref())
+        .into_iter()
+        .map(|session| SessionView::new(session, &public_url))
+        .collect();
+    HttpResponse::Ok().json(serde_json::json!({ "items": items }))
+}
+
 /// `GET /v1/checkout/sessions/{id}`.
 #[tracing::instrument(skip_all, fields(session_id = %id))]
 pub async fn get(

@@ -130,6 +130,15 @@ impl Sandbox {
         answer.str("id").to_owned()
     }
 
+    /// `GET path` as JSON, which must answer 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let answer = self
+            .send(self.client.get(format!("{}{path}", self.address)))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body
+    }
+
     /// `GET /v1/checkout/sessions/{id}`.
     pub async fn session(&self, id: &str) -> Answer {
         let url = format!("{}/v1/checkout/sessions/{id}", self.address);

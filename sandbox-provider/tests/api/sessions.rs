@@ -123,3 +123,45 @@ async fn an_unknown_session_is_404_no_such_session() {
     assert_eq!(pay.status, StatusCode::NOT_FOUND);
     assert_eq!(pay.code(), "no_such_session");
 }
+
+#[tokio::test]
+async fn sessions_are_listed_by_reference_with_whether_money_was_taken() {
+    let sandbox = spawn_sandbox(None).await;
+    let open = |key: &'static str, reference: &'static str| {
+        let sandbox = &sandbox;
+        async move {
+            let body = session_body(reference, 1_000);
+            let created = sandbox.create_session_with(Some(key), &body).await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+            created.str("id").to_owned()
+        }
+    };
+    // Two sessions for one reference (a merchant that lost its key would make them).
+    let paid = open("k-list-1", "pay_list_a").await;
+    let declined = open("k-list-2", "pay_list_a").await;
+    let other = open("k-list-3", "pay_list_b").await;
+    assert_eq!(
+        sandbox.pay(&paid, "4242 4242 4242 4242").await.status,
+        StatusCode::OK
+    );
+    sandbox.pay(&declined, "4000 0000 0000 0002").await;
+
+    let listed = sandbox
+        .get_json("/v1/checkout/sessions?reference=pay_list_a")
+        .await;
+    let items = listed["items"].as_array().expect("items");
+    let summary: Vec<(&str, bool)> = items
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap_or_default(), s["captured"] == true))
+        .collect();
+    assert_eq!(summary, [(paid.as_str(), true), (declined.as_str(), false)]);
+
+    let all = sandbox.get_json("/v1/checkout/sessions").await;
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(ids.contains(&other.as_str()) && ids.len() == 3, "{all}");
+}
