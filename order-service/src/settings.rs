@@ -1,9 +1,13 @@
 //! order-service settings: the kit's service settings plus `[auth]` (token
-//! verification), `[saga]` (how long an order waits for its stock reply) and
-//! `[orders]` (how many open orders one customer may hold).
+//! verification), `[saga]` (how long an order waits for its stock reply),
+//! `[orders]` (how many open orders one customer may hold) and `[payment]` (how long a
+//! CONFIRMED order waits for its payment, and in which currency it is charged).
 
 use comanda_kit::auth::AuthSettings;
 use comanda_kit::settings::{SecuredSettings, ServiceSettings};
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
 use comanda_outbox::deadline::SagaSettings;
 use serde::Deserialize;
 
@@ -18,6 +22,8 @@ pub struct Settings {
     pub saga: SagaSettings,
     /// Limits on what one customer may hold.
     pub orders: OrderSettings,
+    /// The payment step: its deadline and currency.
+    pub payment: PaymentSettings,
 }
 
 /// Limits on the orders of one customer.
@@ -37,6 +43,68 @@ impl Default for OrderSettings {
     }
 }
 
+/// The payment step of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentSettings {
+    /// How long a CONFIRMED order waits for its payment (its durable deadline
+    /// `order.payment`) before it EXPIRES and its stock is given back (default 900 s).
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// The ISO 4217 currency orders are charged in (default `EUR`): three capital
+    /// letters.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            timeout_secs: default_timeout_secs(),
+            currency: default_currency(),
+        }
+    }
+}
+
+impl PaymentSettings {
+    /// [`Self::timeout_secs`] as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// When an order CONFIRMED now must be paid by (microseconds, Postgres' precision).
+    pub fn pay_by(&self) -> DateTime<Utc> {
+        let timeout = chrono::Duration::seconds(self.timeout_secs.min(i64::MAX as u64) as i64);
+        (Utc::now() + timeout).trunc_subsecs(6)
+    }
+
+    /// Refuses a timeout of zero and a currency that is not three capital letters.
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.timeout_secs > 0,
+            "payment.timeout_secs must be at least 1"
+        );
+        // Ten years: `pay_by` stays far inside chrono's range.
+        anyhow::ensure!(
+            self.timeout_secs <= 10 * 365 * 24 * 3600,
+            "payment.timeout_secs must be at most ten years"
+        );
+        anyhow::ensure!(
+            self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase()),
+            "payment.currency must be an ISO 4217 code (three capital letters), not {:?}",
+            self.currency
+        );
+        Ok(())
+    }
+}
+
+fn default_timeout_secs() -> u64 {
+    900
+}
+
+fn default_currency() -> String {
+    "EUR".to_owned()
+}
+
 impl Settings {
     /// `service` with the dev token key and the default saga settings (tests).
     pub fn with_dev_auth(service: ServiceSettings) -> Self {
@@ -46,6 +114,7 @@ impl Settings {
             auth: secured.auth,
             saga: SagaSettings::default(),
             orders: OrderSettings::default(),
+            payment: PaymentSettings::default(),
         }
     }
 }
@@ -55,21 +124,26 @@ pub const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Loads the defaults, then the `COMANDA_CONFIG` file, then `COMANDA__*` variables.
 pub fn load() -> anyhow::Result<Settings> {
-    // `[saga]` and `[orders]` are read as tables of their own, like the kit reads `[auth]`.
+    // `[saga]`, `[orders]` and `[payment]` are read as tables of their own, like the kit
+    // reads `[auth]`.
     #[derive(Deserialize)]
     struct OwnSections {
         #[serde(default)]
         saga: SagaSettings,
         #[serde(default)]
         orders: OrderSettings,
+        #[serde(default)]
+        payment: PaymentSettings,
     }
     let secured = SecuredSettings::load(DEFAULTS)?;
     let own = comanda_kit::settings::load::<OwnSections>(DEFAULTS)?;
+    own.payment.validate()?;
     Ok(Settings {
         service: secured.service,
         auth: secured.auth,
         saga: own.saga,
         orders: own.orders,
+        payment: own.payment,
     })
 }
 
@@ -90,5 +164,31 @@ mod tests {
         let settings = load().expect("defaults load");
         assert_eq!(settings.orders.max_open_per_user, 20);
         assert_eq!(settings.orders, OrderSettings::default());
+    }
+
+    #[test]
+    fn the_defaults_wait_fifteen_minutes_for_a_payment_in_euros() {
+        let settings = load().expect("defaults load");
+        assert_eq!(settings.payment.timeout_secs, 900);
+        assert_eq!(settings.payment.currency, "EUR");
+        assert_eq!(settings.payment, PaymentSettings::default());
+    }
+
+    #[test]
+    fn a_zero_timeout_or_a_currency_that_is_no_iso_code_is_refused() {
+        let valid = PaymentSettings::default();
+        assert!(valid.validate().is_ok());
+        for currency in ["eur", "EURO", "E1R", ""] {
+            let settings = PaymentSettings {
+                currency: currency.to_owned(),
+                ..valid.clone()
+            };
+            assert!(settings.validate().is_err(), "{currency:?}");
+        }
+        let never = PaymentSettings {
+            timeout_secs: 0,
+            ..valid
+        };
+        assert!(never.validate().is_err());
     }
 }

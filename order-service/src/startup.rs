@@ -1,5 +1,5 @@
-//! Start-up of order-service: migrations and pool, the stock-reply consumers, then the
-//! HTTP server.
+//! Start-up of order-service: migrations and pool, the stock-reply and payment
+//! consumers, the deadline worker (stock requests, payments), then the HTTP server.
 
 use std::future::Future;
 
@@ -11,6 +11,11 @@ use comanda_kit::workers::Workers;
 use comanda_outbox::deadline::DeadlineWorker;
 use comanda_outbox::{topics, Inbox};
 
+use crate::events::payment_created::RecordCheckout;
+use crate::events::payment_deadline::{self, PaymentDeadline};
+use crate::events::payment_failed::FailOrder;
+use crate::events::payment_refunded::RecordRefund;
+use crate::events::payment_succeeded::PayOrder;
 use crate::events::stock_failed::RejectOrder;
 use crate::events::stock_released::RecordRelease;
 use crate::events::stock_request::{self, StockRequestDeadline};
@@ -35,15 +40,36 @@ impl Application {
         let kafka = &service.kafka;
         // Workers post their stalls here; `/ready` reports them.
         let stalls = Stalls::new();
+        let order_topics = OrderTopics {
+            created_pending: kafka.topic(topics::ORDER_CREATED_PENDING),
+            cancelled: kafka.topic(topics::ORDER_CANCELLED),
+            payment_requested: kafka.topic(topics::PAYMENT_REQUESTED),
+        };
+        let cancelled_topic = order_topics.cancelled.clone();
         let inbox = Inbox::for_service(kafka, GROUP, &stalls)
             .handle(
                 &kafka.topic(topics::STOCK_RESERVED),
                 ConfirmOrder {
-                    cancelled_topic: kafka.topic(topics::ORDER_CANCELLED),
+                    topics: order_topics.clone(),
+                    payment: settings.payment.clone(),
                 },
             )
             .handle(&kafka.topic(topics::STOCK_FAILED), RejectOrder)
             .handle(&kafka.topic(topics::STOCK_RELEASED), RecordRelease)
+            .handle(&kafka.topic(topics::PAYMENT_CREATED), RecordCheckout)
+            .handle(
+                &kafka.topic(topics::PAYMENT_SUCCEEDED),
+                PayOrder {
+                    cancelled_topic: cancelled_topic.clone(),
+                },
+            )
+            .handle(
+                &kafka.topic(topics::PAYMENT_FAILED),
+                FailOrder {
+                    cancelled_topic: cancelled_topic.clone(),
+                },
+            )
+            .handle(&kafka.topic(topics::PAYMENT_REFUNDED), RecordRefund)
             .build(pool.clone())
             .await?;
         let mut workers = Workers::new();
@@ -51,10 +77,7 @@ impl Application {
             inbox.run(token.cancelled_owned()).await;
         });
         let verifier = web::Data::new(JwtVerifier::from_settings(&settings.auth, &service.env)?);
-        let order_topics = web::Data::new(OrderTopics {
-            created_pending: kafka.topic(topics::ORDER_CREATED_PENDING),
-            cancelled: kafka.topic(topics::ORDER_CANCELLED),
-        });
+        let order_topics = web::Data::new(order_topics);
         let deadlines = DeadlineWorker::builder(pool.clone())
             .handle(
                 stock_request::DEADLINE,
@@ -62,6 +85,10 @@ impl Application {
                     topics: order_topics.get_ref().clone(),
                     saga: settings.saga.clone(),
                 },
+            )
+            .handle(
+                payment_deadline::DEADLINE,
+                PaymentDeadline { cancelled_topic },
             )
             .poll_interval(settings.saga.poll_interval())
             .stalls(stalls.clone())

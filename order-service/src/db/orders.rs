@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use super::schema::{order_lines, orders};
 use crate::domain::new_order::NewOrder;
-use crate::domain::status::{OrderStatus, RejectionReason};
+use crate::domain::payment::{Payment, Refund};
+use crate::domain::reasons::{CancellationReason, RejectionReason};
+use crate::domain::status::OrderStatus;
 
 /// An order with its lines: the aggregate, and its JSON in responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -26,6 +28,9 @@ pub struct Order {
     pub lines: Vec<Line>,
     /// Sum of the lines at their reserved prices (CONFIRMED and later).
     pub total_cents: Option<i64>,
+    /// The currency of the total (ISO 4217, e.g. `EUR`; CONFIRMED and later).
+    #[serde(default)]
+    pub currency: Option<String>,
     /// The lines that could not be reserved (REJECTED for `insufficient_stock`).
     #[schema(value_type = Option<Object>)]
     pub shortfalls: Option<serde_json::Value>,
@@ -34,6 +39,17 @@ pub struct Order {
     /// total that does not fit (the stock is given back).
     #[serde(default)]
     pub rejection_reason: Option<RejectionReason>,
+    /// Why it was CANCELLED (`customer`, `payment_failed`, `amount_mismatch`) or
+    /// EXPIRED (`expired`: not paid in time).
+    #[serde(default)]
+    pub cancellation_reason: Option<CancellationReason>,
+    /// Its payment, once payment-service has reported one (a checkout, or its outcome).
+    #[serde(default)]
+    pub payment: Option<Payment>,
+    /// The refund of its captured payment, once the order ended CANCELLED or EXPIRED
+    /// with money captured.
+    #[serde(default)]
+    pub refund: Option<Refund>,
     /// Created (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
@@ -70,27 +86,47 @@ struct OrderRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     rejection_reason: Option<String>,
+    currency: Option<String>,
+    cancellation_reason: Option<String>,
+    payment_id: Option<Uuid>,
+    payment_status: Option<String>,
+    checkout_url: Option<String>,
+    payment_expires_at: Option<DateTime<Utc>>,
+    refund_status: Option<String>,
+}
+
+/// Parses a stored name; a name the code does not know is a deserialization error.
+fn parse<T: std::str::FromStr<Err = String>>(stored: &str) -> QueryResult<T> {
+    stored
+        .parse()
+        .map_err(|e: String| DieselError::DeserializationError(e.into()))
 }
 
 impl OrderRow {
     fn with_lines(self, lines: Vec<Line>) -> QueryResult<Order> {
-        let status = self
-            .status
-            .parse()
-            .map_err(|e: String| DieselError::DeserializationError(e.into()))?;
-        let rejection_reason = self
-            .rejection_reason
-            .map(|r| r.parse())
-            .transpose()
-            .map_err(|e: String| DieselError::DeserializationError(e.into()))?;
+        let payment_status = self.payment_status.as_deref().map(parse).transpose()?;
+        let payment = self
+            .payment_id
+            .zip(payment_status)
+            .map(|(id, status)| Payment {
+                id,
+                status,
+                checkout_url: self.checkout_url,
+                expires_at: self.payment_expires_at,
+            });
+        let refund = self.refund_status.as_deref().map(parse).transpose()?;
         Ok(Order {
             id: self.id,
             user_id: self.user_id,
-            status,
+            status: parse(&self.status)?,
             lines,
             total_cents: self.total_cents,
+            currency: self.currency,
             shortfalls: self.shortfalls,
-            rejection_reason,
+            rejection_reason: self.rejection_reason.as_deref().map(parse).transpose()?,
+            cancellation_reason: self.cancellation_reason.as_deref().map(parse).transpose()?,
+            payment,
+            refund: refund.map(|status| Refund { status }),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -121,8 +157,12 @@ impl Order {
                 })
                 .collect(),
             total_cents: None,
+            currency: None,
             shortfalls: None,
             rejection_reason: None,
+            cancellation_reason: None,
+            payment: None,
+            refund: None,
             created_at: now,
             updated_at: now,
         }
@@ -292,14 +332,37 @@ pub async fn price_line(
     Ok(())
 }
 
-/// Records the total of a CONFIRMED order `id`.
+/// Records the total of a CONFIRMED order `id` and the currency it is charged in.
 pub async fn set_total(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     total_cents: i64,
+    currency: &str,
 ) -> QueryResult<()> {
     diesel::update(orders::table.find(id))
-        .set(orders::total_cents.eq(total_cents))
+        .set((
+            orders::total_cents.eq(total_cents),
+            orders::currency.eq(currency),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves order `id` to `status` (CANCELLED or EXPIRED) for `reason`, in one
+/// statement: such an order always has its reason.
+pub async fn end(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: OrderStatus,
+    reason: CancellationReason,
+) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(status.as_str()),
+            orders::cancellation_reason.eq(reason.as_str()),
+            orders::updated_at.eq(Utc::now()),
+        ))
         .execute(conn)
         .await?;
     Ok(())

@@ -47,6 +47,13 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         rejection_reason -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        cancellation_reason -> Nullable<Text>,
+        payment_id -> Nullable<Uuid>,
+        payment_status -> Nullable<Text>,
+        checkout_url -> Nullable<Text>,
+        payment_expires_at -> Nullable<Timestamptz>,
+        refund_status -> Nullable<Text>,
     }
 }
 

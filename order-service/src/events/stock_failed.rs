@@ -6,7 +6,8 @@ use diesel_async::AsyncPgConnection;
 
 use super::payloads::StockFailed;
 use crate::db::orders;
-use crate::domain::status::{transition, Next, OrderEvent, RejectionReason};
+use crate::domain::reasons::RejectionReason;
+use crate::domain::status::{transition, Next, OrderEvent};
 
 /// Rejects orders whose stock could not be held.
 pub struct RejectOrder;

@@ -18,12 +18,12 @@ use comanda_outbox::{topics, Envelope};
 use diesel::OptionalExtension;
 use diesel_async::AsyncPgConnection;
 
-use super::payloads::{OrderCancelled, OrderCreatedPending};
-use super::{publish, SOURCE};
+use super::payloads::{CancelReason, OrderCreatedPending};
+use super::{flow_of, publish, SOURCE};
 use crate::db::orders::{self, Order};
-use crate::db::timeline;
 use crate::domain::new_order::NewLine;
-use crate::domain::status::{transition, Next, OrderEvent, OrderStatus, RejectionReason};
+use crate::domain::reasons::RejectionReason;
+use crate::domain::status::{transition, Next, OrderEvent, OrderStatus};
 use crate::routes::orders::OrderTopics;
 
 /// Deadline kind of an order's stock request.
@@ -75,10 +75,7 @@ impl DeadlineHandler for StockRequestDeadline {
             return Ok(deadline::Next::Done);
         }
         // The first request started the flow: its resends and the cancel stay in it.
-        let first = timeline::first_of_type(conn, order.id, topics::ORDER_CREATED_PENDING).await?;
-        let correlation_id = first
-            .and_then(|e| CorrelationId::parse(&e.correlation_id))
-            .unwrap_or_default();
+        let correlation_id = flow_of(conn, order.id).await?;
         if self.saga.may_resend(due.attempts) {
             let event = request(&order, correlation_id)?;
             publish(conn, &self.topics.created_pending, order.id, &event).await?;
@@ -96,15 +93,7 @@ impl DeadlineHandler for StockRequestDeadline {
             return Ok(deadline::Next::Done);
         };
         orders::reject(conn, order.id, RejectionReason::Timeout, None).await?;
-        let data = serde_json::to_value(OrderCancelled { order_id: order.id })?;
-        let cancel = Envelope::new(
-            topics::ORDER_CANCELLED,
-            1,
-            SOURCE,
-            order.id.to_string(),
-            data,
-        )
-        .correlated(correlation_id);
+        let cancel = super::cancelled(order.id, CancelReason::Timeout)?.correlated(correlation_id);
         publish(conn, &self.topics.cancelled, order.id, &cancel).await?;
         tracing::warn!(
             order_id = %order.id,

@@ -1,4 +1,7 @@
-//! `inventory.stock.reserved` → a PENDING order becomes CONFIRMED, priced.
+//! `inventory.stock.reserved` → a PENDING order becomes CONFIRMED, priced, and awaits
+//! payment: `payment.requested` (its total, currency and payment deadline) goes out in
+//! the same transaction, with the durable deadline of kind
+//! [`payment_deadline::DEADLINE`] at `payment.timeout` from now.
 //!
 //! A reservation whose prices make a total that does not fit in cents (a price stored
 //! before prices were bounded) cannot be confirmed: the order is REJECTED
@@ -7,19 +10,24 @@
 //! deadline gave up on an answer that had in fact arrived.
 
 use async_trait::async_trait;
-use comanda_outbox::{inbox::decode, topics, Envelope, Handler, HandlerError};
+use comanda_outbox::{deadline, inbox::decode, topics, Envelope, Handler, HandlerError};
 use diesel_async::AsyncPgConnection;
 
-use super::payloads::{OrderCancelled, ReservedLine, StockReserved};
-use super::{publish, SOURCE};
+use super::payloads::{CancelReason, PaymentRequested, ReservedLine, StockReserved};
+use super::{payment_deadline, publish, SOURCE};
 use crate::db::orders::{self, Line, Order};
-use crate::domain::status::{transition, Next, OrderEvent, RejectionReason};
+use crate::domain::reasons::RejectionReason;
+use crate::domain::status::{transition, Next, OrderEvent};
 use crate::domain::total::total;
+use crate::routes::orders::OrderTopics;
+use crate::settings::PaymentSettings;
 
-/// Confirms orders whose stock is held.
+/// Confirms orders whose stock is held, and asks for their payment.
 pub struct ConfirmOrder {
-    /// Full name of `order.cancelled`, the compensation of an order it cannot price.
-    pub cancelled_topic: String,
+    /// Where the payment request (and the compensation of an order it cannot price) go.
+    pub topics: OrderTopics,
+    /// The payment deadline and currency.
+    pub payment: PaymentSettings,
 }
 
 #[async_trait]
@@ -65,8 +73,28 @@ impl Handler for ConfirmOrder {
             )
             .await?;
         }
-        orders::set_total(conn, order.id, total).await?;
+        let currency = &self.payment.currency;
+        orders::set_total(conn, order.id, total, currency).await?;
         orders::set_status(conn, order.id, status).await?;
+        let pay_by = self.payment.pay_by();
+        let data = serde_json::to_value(PaymentRequested {
+            order_id: order.id,
+            user_id: order.user_id,
+            amount_cents: total,
+            currency: currency.clone(),
+            pay_by,
+        })
+        .map_err(HandlerError::permanent)?;
+        let request = Envelope::new(
+            topics::PAYMENT_REQUESTED,
+            1,
+            SOURCE,
+            order.id.to_string(),
+            data,
+        )
+        .caused_by(event);
+        publish(conn, &self.topics.payment_requested, order.id, &request).await?;
+        deadline::schedule(conn, payment_deadline::DEADLINE, order.id, pay_by).await?;
         Ok(())
     }
 }
@@ -86,17 +114,10 @@ impl ConfirmOrder {
             return Ok(());
         };
         orders::reject(conn, order.id, RejectionReason::TotalOutOfRange, None).await?;
-        let data = serde_json::to_value(OrderCancelled { order_id: order.id })
-            .map_err(HandlerError::permanent)?;
-        let cancel = Envelope::new(
-            topics::ORDER_CANCELLED,
-            1,
-            SOURCE,
-            order.id.to_string(),
-            data,
-        )
-        .caused_by(event);
-        publish(conn, &self.cancelled_topic, order.id, &cancel).await?;
+        let cancel = super::cancelled(order.id, CancelReason::TotalOutOfRange)
+            .map_err(HandlerError::permanent)?
+            .caused_by(event);
+        publish(conn, &self.topics.cancelled, order.id, &cancel).await?;
         tracing::warn!(
             order_id = %order.id,
             "the reserved prices make a total out of range; order rejected, stock released"

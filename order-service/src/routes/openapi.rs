@@ -11,7 +11,7 @@ use super::orders::{cancel, create, read};
 #[openapi(
     info(
         title = "order-service",
-        description = "Orders: placed PENDING at once, confirmed or rejected by the stock saga."
+        description = "Orders: placed PENDING at once, confirmed or rejected by the stock saga, then paid, cancelled or expired by the payment step."
     ),
     paths(create::create, read::list, read::get, cancel::cancel, read::timeline),
     components(schemas(Problem)),

@@ -1,20 +1,19 @@
-//! `POST /api/v1/orders/{id}/cancel`: PENDING or CONFIRMED → CANCELLED, and
-//! `order.cancelled` so product-service gives back whatever it holds for the order.
+//! `POST /api/v1/orders/{id}/cancel`: PENDING, CONFIRMED or PAID → CANCELLED (reason
+//! `customer`), and `order.cancelled` so product-service gives back whatever it holds
+//! for the order and payment-service voids its checkout or refunds its payment.
 
 use actix_web::{web, HttpResponse};
 use comanda_kit::auth::AuthUser;
 use comanda_kit::correlation::CorrelationId;
 use comanda_kit::db::Pool;
 use comanda_kit::problem::Problem;
-use comanda_outbox::{deadline, topics, Envelope};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::{visible, OrderTopics};
 use crate::db::orders::{self, Order};
 use crate::domain::status::{transition, Next, OrderEvent};
-use crate::events::payloads::OrderCancelled;
-use crate::events::{publish, stock_request, SOURCE};
+use crate::events::{cancelled, end, publish};
 
 /// `POST /api/v1/orders/{id}/cancel` (owner or admin): 200 with the cancelled order;
 /// 409 `invalid_transition` naming the current status when it cannot be cancelled.
@@ -27,15 +26,17 @@ use crate::events::{publish, stock_request, SOURCE};
     security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The order id")),
     responses(
-        (status = 200, description = "The cancelled order (cancelling twice is a no-op); \
-            `order.cancelled` releases its stock.", body = Order),
+        (status = 200, description = "The cancelled order, `cancellation_reason` `customer`; \
+            `order.cancelled` releases its stock and voids its checkout, or refunds a PAID \
+            order's payment (`refund.status` `pending` until it is done).", body = Order),
         (status = 400, description = "The id is not a UUID: `invalid_path`.",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token: `unauthorized`, `invalid_token`.",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order, or not the caller's: `not_found`.",
             body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Only PENDING or CONFIRMED orders can be cancelled: `invalid_transition`.",
+        (status = 409, description = "Only PENDING, CONFIRMED or PAID orders can be cancelled \
+            (not REJECTED, CANCELLED or EXPIRED ones): `invalid_transition`.",
             body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -52,32 +53,25 @@ pub async fn cancel(
     let order = conn
         .transaction::<_, Problem, _>(async |conn| {
             let order = visible(conn, &user, id, true).await?;
-            let next = transition(order.status, OrderEvent::CancelRequested).map_err(|e| {
+            let request = OrderEvent::CancelRequested;
+            let next = transition(order.status, request).map_err(|e| {
                 Problem::conflict(
                     "invalid_transition",
                     format!(
-                        "the order is {}; only PENDING or CONFIRMED orders can be cancelled",
+                        "the order is {}; only PENDING, CONFIRMED or PAID orders can be cancelled",
                         e.from
                     ),
                 )
             })?;
-            let Next::Move(status) = next else {
+            let (Next::Move(status), Some(reason)) = (next, request.cancellation_reason()) else {
                 return Ok(order.id);
             };
-            orders::set_status(conn, order.id, status).await?;
-            let data = serde_json::to_value(OrderCancelled { order_id: order.id })
-                .map_err(Problem::internal)?;
-            let event = Envelope::new(
-                topics::ORDER_CANCELLED,
-                1,
-                SOURCE,
-                order.id.to_string(),
-                data,
-            )
-            .correlated(correlation);
+            // A cancelled order waits for no stock reply and no payment.
+            end(conn, &order, status, reason).await?;
+            let event = cancelled(order.id, reason.into())
+                .map_err(Problem::internal)?
+                .correlated(correlation);
             publish(conn, &topics.cancelled, order.id, &event).await?;
-            // A cancelled order waits for no stock reply.
-            deadline::clear(conn, stock_request::DEADLINE, order.id).await?;
             Ok(order.id)
         })
         .await?;

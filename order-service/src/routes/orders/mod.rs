@@ -22,6 +22,8 @@ pub struct OrderTopics {
     pub created_pending: String,
     /// `order.cancelled`.
     pub cancelled: String,
+    /// `payment.requested`.
+    pub payment_requested: String,
 }
 
 /// Order `id` if `user` may see it, else a 404. With `lock`, the row stays locked
