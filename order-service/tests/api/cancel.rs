@@ -34,17 +34,24 @@ async fn cancelling_a_confirmed_order_restores_its_stock_exactly_once() {
         .as_str()
         .expect("detail")
         .contains("CANCELLED"));
-    let cancels: i64 = saga
+    let cancels: Vec<Value> = saga
         .orders_db()
         .await
-        .query_one(
-            "SELECT count(*) FROM outbox WHERE event_type = 'order.cancelled'",
+        .query(
+            "SELECT payload FROM outbox WHERE event_type = 'order.cancelled'",
             &[],
         )
         .await
-        .expect("count")
-        .get(0);
-    assert_eq!(cancels, 1);
+        .expect("cancels")
+        .iter()
+        .map(|row| row.get::<_, Value>(0)["data"].clone())
+        .collect();
+    assert_eq!(
+        cancels,
+        [serde_json::json!({"order_id": id, "reason": "customer"})],
+        "one cancel, with its reason"
+    );
+    assert_eq!(body["cancellation_reason"], "customer");
 
     // The release reaches the order's timeline; the stock moved back exactly once.
     eventually(WITHIN, "the release is on the timeline", || async {

@@ -79,8 +79,9 @@ fn types(timeline: &[(String, Uuid, Uuid)]) -> Vec<&str> {
 /// The timeline of an order confirmed after a loss: the first request and at least one
 /// sent again (each a new event in the same flow), then only `inventory.stock.reserved`
 /// (one answer per request that got through; the first one confirmed the order and
-/// ended the resends). How many requests went out depends on how fast the broker
-/// answers against the short test timeout.
+/// ended the resends) and, right after the first, the one `payment.requested` of the
+/// confirmation. How many requests went out depends on how fast the broker answers
+/// against the short test timeout.
 fn assert_requests_then_answers(events: &[(String, Uuid, Uuid)]) {
     let types = types(events);
     let requests = types
@@ -88,12 +89,14 @@ fn assert_requests_then_answers(events: &[(String, Uuid, Uuid)]) {
         .take_while(|t| **t == "order.created.pending")
         .count();
     assert!(requests >= 2, "the request was sent again: {types:?}");
+    let answers = &types[requests..];
     assert!(
-        types.len() > requests
-            && types[requests..]
+        answers.len() > 1
+            && answers[..2] == ["inventory.stock.reserved", "payment.requested"]
+            && answers[2..]
                 .iter()
                 .all(|t| *t == "inventory.stock.reserved"),
-        "then answers only: {types:?}"
+        "then answers only, and one payment request: {types:?}"
     );
     let mut ids: Vec<Uuid> = events.iter().map(|e| e.1).collect();
     ids.sort_unstable();
@@ -115,11 +118,15 @@ async fn outbox_rows(saga: &Saga, event_type: &str, id: Uuid) -> i64 {
         .get(0)
 }
 
-/// Open saga deadlines in order-service's database.
+/// Open stock-request deadlines in order-service's database (a CONFIRMED order has
+/// its payment deadline instead).
 async fn deadlines(saga: &Saga) -> i64 {
     saga.orders_db()
         .await
-        .query_one("SELECT count(*) FROM saga_deadlines", &[])
+        .query_one(
+            "SELECT count(*) FROM saga_deadlines WHERE kind = 'order.stock_request'",
+            &[],
+        )
         .await
         .expect("count")
         .get(0)
@@ -205,6 +212,17 @@ async fn an_order_never_answered_is_rejected_for_timeout_after_its_attempts_and_
     assert!(events.iter().all(|e| e.2 == events[0].2), "one flow");
     assert_eq!(outbox_rows(&saga, "order.created.pending", id).await, 3);
     assert_eq!(outbox_rows(&saga, "order.cancelled", id).await, 1);
+    let cancel: Value = saga
+        .orders_db()
+        .await
+        .query_one(
+            "SELECT payload FROM outbox WHERE event_type = 'order.cancelled' AND kafka_key = $1",
+            &[&id.to_string()],
+        )
+        .await
+        .expect("the cancel")
+        .get(0);
+    assert_eq!(cancel["data"]["reason"], "timeout");
     assert_eq!(deadlines(&saga).await, 0);
     // product-service got the cancel: a tombstone, so a late request never reserves.
     eventually(WITHIN, "product-service saw the cancel", || async {

@@ -7,6 +7,7 @@ use comanda_kit::auth::{JwtSigner, Role, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_P
 use comanda_kit::testing::TestApp;
 use comanda_kit::workers::CancellationToken;
 use comanda_outbox::deadline::SagaSettings;
+use comanda_outbox::Envelope;
 use comanda_testkit::{eventually, TestEnv};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use reqwest::Method;
@@ -25,6 +26,7 @@ pub struct Saga {
     pub products: TestApp,
     order_settings: order_service::settings::Settings,
     product_settings: product_service::settings::Settings,
+    orders_running: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     products_running: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     pub admin: String,
 }
@@ -131,15 +133,16 @@ impl Saga {
         );
         env.relay("orders", &order_settings.service);
         env.relay("products", &product_settings.service);
-        // order-service stays up until the test's runtime ends.
-        let Running { http: orders, .. } = start_orders(order_settings.clone()).await;
+        // order-service stays up until the test's runtime ends, unless the test stops it.
+        let orders = start_orders(order_settings.clone()).await;
         let products = start_products(product_settings.clone()).await;
         Self {
             env,
-            orders,
+            orders: orders.http,
             products: products.http,
             order_settings,
             product_settings,
+            orders_running: Some((orders.stop, orders.task)),
             products_running: Some((products.stop, products.task)),
             admin: token(Uuid::now_v7(), &[Role::Admin]),
         }
@@ -149,6 +152,21 @@ impl Saga {
     /// (its own deadline worker too), running until the test ends.
     pub async fn second_order_instance(&self) -> TestApp {
         start_orders(self.order_settings.clone()).await.http
+    }
+
+    /// Stops order-service (server, consumers and deadline worker) and waits until it
+    /// has.
+    pub async fn stop_orders(&mut self) {
+        let (stop, task) = self.orders_running.take().expect("order-service runs");
+        stop.cancel();
+        task.await.expect("joins").expect("stops cleanly");
+    }
+
+    /// Starts order-service again over the same database and consumer group.
+    pub async fn restart_orders(&mut self) {
+        let orders = start_orders(self.order_settings.clone()).await;
+        self.orders = orders.http;
+        self.orders_running = Some((orders.stop, orders.task));
     }
 
     /// Stops product-service (server and consumers) and waits until it has.
@@ -315,24 +333,48 @@ impl Saga {
             .expect("broker acks");
     }
 
+    /// Publishes `event` on catalogued topic `name` (keyed by its aggregate), as its
+    /// producer's relay would.
+    pub async fn publish(&self, name: &str, event: &Envelope) {
+        let producer: FutureProducer = comanda_outbox::kafka::producer_config(&self.env.brokers)
+            .create()
+            .expect("producer");
+        let bytes = serde_json::to_vec(event).expect("JSON");
+        producer
+            .send(
+                FutureRecord::to(&self.env.topic(name))
+                    .key(&event.aggregate_id)
+                    .payload(&bytes),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("broker acks");
+    }
+
     /// How many messages of catalogued topic `name` product-service's inbox skipped as
     /// duplicates (its `/metrics`).
     pub async fn duplicates_skipped(&self, name: &str) -> u64 {
-        let text = self
-            .products
-            .get("/metrics")
-            .await
-            .text()
-            .await
-            .expect("metrics");
-        let consumer = format!("consumer=\"{}product-service\"", self.env.prefix);
-        let topic = format!("topic=\"{}\"", self.env.topic(name));
-        text.lines()
-            .filter(|l| l.starts_with("inbox_messages_total{"))
-            .filter(|l| l.contains(&consumer) && l.contains(&topic))
-            .filter(|l| l.contains("outcome=\"duplicate\""))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .map(|v| v as u64)
-            .sum()
+        duplicates_skipped(&self.products, &self.env, "product-service", name).await
     }
+
+    /// How many messages of catalogued topic `name` order-service's inbox skipped as
+    /// duplicates (its `/metrics`).
+    pub async fn orders_duplicates_skipped(&self, name: &str) -> u64 {
+        duplicates_skipped(&self.orders, &self.env, "order-service", name).await
+    }
+}
+
+/// How many messages of catalogued topic `name` the inbox of `group` in `app` skipped
+/// as duplicates (its `/metrics`).
+async fn duplicates_skipped(app: &TestApp, env: &TestEnv, group: &str, name: &str) -> u64 {
+    let text = app.get("/metrics").await.text().await.expect("metrics");
+    let consumer = format!("consumer=\"{}{group}\"", env.prefix);
+    let topic = format!("topic=\"{}\"", env.topic(name));
+    text.lines()
+        .filter(|l| l.starts_with("inbox_messages_total{"))
+        .filter(|l| l.contains(&consumer) && l.contains(&topic))
+        .filter(|l| l.contains("outcome=\"duplicate\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }

@@ -23,11 +23,34 @@ async fn openapi_json_documents_every_order_route() {
     let status = &doc["components"]["schemas"]["OrderStatus"]["enum"];
     assert_eq!(
         status,
-        &serde_json::json!(["PENDING", "CONFIRMED", "REJECTED", "CANCELLED"])
+        &serde_json::json!([
+            "PENDING",
+            "CONFIRMED",
+            "PAID",
+            "REJECTED",
+            "CANCELLED",
+            "EXPIRED"
+        ])
     );
     let reason = &doc["components"]["schemas"]["RejectionReason"]["enum"];
     assert_eq!(
         reason,
         &serde_json::json!(["insufficient_stock", "timeout", "total_out_of_range"])
     );
+    let cancellation = &doc["components"]["schemas"]["CancellationReason"]["enum"];
+    assert_eq!(
+        cancellation,
+        &serde_json::json!(["customer", "payment_failed", "amount_mismatch", "expired"])
+    );
+    let order = &doc["components"]["schemas"]["Order"]["properties"];
+    for field in ["payment", "refund", "cancellation_reason", "currency"] {
+        assert!(order[field].is_object(), "Order documents {field}: {order}");
+    }
+    let payment = &doc["components"]["schemas"]["Payment"]["properties"];
+    for field in ["id", "status", "checkout_url", "expires_at"] {
+        assert!(
+            payment[field].is_object(),
+            "Payment documents {field}: {payment}"
+        );
+    }
 }

@@ -149,10 +149,11 @@ async fn the_timeline_lists_every_event_of_the_order_in_order() {
     let expected = [
         ("order.created.pending", "order-service"),
         ("inventory.stock.reserved", "product-service"),
+        ("payment.requested", "order-service"),
         ("order.cancelled", "order-service"),
         ("inventory.stock.released", "product-service"),
     ];
-    comanda_testkit::eventually(crate::helpers::WITHIN, "four events", || async {
+    comanda_testkit::eventually(crate::helpers::WITHIN, "five events", || async {
         let timeline: Value = saga
             .call(
                 Method::GET,
@@ -188,7 +189,9 @@ async fn the_timeline_lists_every_event_of_the_order_in_order() {
     assert_eq!(events[0]["correlation_id"], json!(correlation));
     assert_eq!(events[1]["correlation_id"], json!(correlation));
     assert_eq!(events[1]["causation_id"], events[0]["event_id"]);
-    assert_eq!(events[3]["causation_id"], events[2]["event_id"]);
+    assert_eq!(events[2]["correlation_id"], json!(correlation));
+    assert_eq!(events[2]["causation_id"], events[1]["event_id"]);
+    assert_eq!(events[4]["causation_id"], events[3]["event_id"]);
     let stranger = saga
         .call(
             Method::GET,
@@ -236,13 +239,15 @@ async fn a_clients_own_correlation_id_that_is_no_uuid_follows_the_order_through_
             .expect("timeline");
         timeline["events"].as_array().expect("events").clone()
     };
-    comanda_testkit::eventually(crate::helpers::WITHIN, "two events", || async {
-        timeline().await.len() == 2
+    comanda_testkit::eventually(crate::helpers::WITHIN, "three events", || async {
+        timeline().await.len() == 3
     })
     .await;
-    // The request, and product-service's answer to it over Kafka, are in its flow.
+    // The request, product-service's answer to it over Kafka, and the payment request
+    // that answer caused, are in its flow.
     let events = timeline().await;
     assert_eq!(events[1]["source"], "product-service");
+    assert_eq!(events[2]["event_type"], "payment.requested");
     for event in &events {
         assert_eq!(event["correlation_id"], "req-001", "{event}");
     }

@@ -43,15 +43,20 @@ async fn a_reserved_price_whose_total_overflows_rejects_the_order_and_releases_i
     })
     .await;
     assert_eq!(saga.stock(product).await, 10);
-    let cancels: i64 = saga
+    let cancels: Vec<Value> = saga
         .orders_db()
         .await
-        .query_one(
-            "SELECT count(*) FROM outbox WHERE event_type = 'order.cancelled' AND kafka_key = $1",
+        .query(
+            "SELECT payload FROM outbox WHERE event_type = 'order.cancelled' AND kafka_key = $1",
             &[&id.to_string()],
         )
         .await
-        .expect("count")
-        .get(0);
-    assert_eq!(cancels, 1);
+        .expect("cancels")
+        .iter()
+        .map(|row| row.get::<_, Value>(0)["data"].clone())
+        .collect();
+    assert_eq!(
+        cancels,
+        [serde_json::json!({"order_id": id, "reason": "total_out_of_range"})]
+    );
 }
