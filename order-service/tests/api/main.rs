@@ -12,5 +12,8 @@ mod openapi;
 mod orders;
 mod outage;
 mod overflow;
+mod paying;
+mod payment_deadlines;
+mod payments;
 mod redelivery;
 mod saga;
