@@ -1,5 +1,5 @@
-//! Starts the whole system as real processes: the four services, the relay and the
-//! gateway, each built from this workspace, on free ports, with fresh databases
+//! Starts the whole system as real processes: the five services, the relay, the
+//! gateway and the sandbox payment provider, each built from this workspace, on free ports, with fresh databases
 //! and one test's topic prefix. A process can be killed and started again on the
 //! same port with the same environment, as an operator's supervisor would.
 
@@ -10,21 +10,27 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use comanda_testkit::TestEnv;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 
-/// The four services, each with its own database.
-pub const SERVICES: [&str; 4] = [
+/// The five services, each with its own database.
+pub const SERVICES: [&str; 5] = [
     "auth-service",
     "user-service",
     "order-service",
     "product-service",
+    "payment-service",
 ];
 
-/// Every binary a stack runs (each is also its package's name), in start order.
-pub const BINARIES: [&str; 6] = [
+/// Every binary a stack runs (each is also its package's name), in start order: the
+/// provider first (it needs nothing), the gateway after everything it fronts.
+pub const BINARIES: [&str; 8] = [
+    "sandbox-provider",
     "auth-service",
     "user-service",
     "order-service",
     "product-service",
+    "payment-service",
     "outbox-relay",
     "gateway",
 ];
@@ -46,6 +52,8 @@ pub struct Options {
 pub struct Stack {
     /// The gateway's base URL, e.g. `http://127.0.0.1:40123`.
     pub gateway: String,
+    /// The sandbox payment provider's base URL (its API and checkout pages).
+    pub provider: String,
     processes: Vec<Process>,
     log_dir: Option<PathBuf>,
     env: TestEnv,
@@ -76,11 +84,18 @@ impl Stack {
         }
         processes.push(Process::new("outbox-relay", None));
         processes.push(Process::new("gateway", None));
+        processes.push(Process::new("sandbox-provider", None));
         let databases: Vec<(&str, String)> = processes
             .iter()
             .filter_map(|p| Some((p.name, p.database.clone()?)))
             .collect();
         let ports: Vec<(&str, u16)> = processes.iter().map(|p| (p.name, p.port)).collect();
+        let port_of = |name: &str| {
+            let port = ports.iter().find(|(n, _)| *n == name).map(|(_, p)| *p);
+            port.unwrap_or_else(|| panic!("no process {name}"))
+        };
+        let gateway = format!("http://127.0.0.1:{}", port_of("gateway"));
+        let provider = format!("http://127.0.0.1:{}", port_of("sandbox-provider"));
         for process in &mut processes {
             process.vars = vec![
                 ("COMANDA__ENV".into(), "dev".into()),
@@ -110,6 +125,17 @@ impl Stack {
                     let var = ("COMANDA__RELAY__POLL_INTERVAL_MS".into(), "200".into());
                     process.vars.push(var);
                 }
+                "payment-service" => {
+                    let var = ("COMANDA__PROVIDER__BASE_URL".into(), provider.clone());
+                    process.vars.push(var);
+                }
+                "sandbox-provider" => {
+                    // Through the gateway, as a real provider would call in.
+                    let url = format!("{gateway}/api/v1/payments/webhooks/sandbox");
+                    process.vars.push(("COMANDA__WEBHOOK__URL".into(), url));
+                    let var = ("COMANDA__PUBLIC_URL".into(), provider.clone());
+                    process.vars.push(var);
+                }
                 "gateway" => {
                     for (service, port) in &ports[..SERVICES.len()] {
                         let upstream = short_name(service);
@@ -125,9 +151,9 @@ impl Stack {
                 }
             }
         }
-        let gateway = format!("http://127.0.0.1:{}", ports[ports.len() - 1].1);
         let mut stack = Self {
             gateway,
+            provider,
             processes,
             log_dir: options.log_dir,
             env,
@@ -167,6 +193,25 @@ impl Stack {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// SIGSTOPs `name`: it keeps its sockets and state but answers nothing, as a
+    /// process that hangs (or a host that stalls) would.
+    pub fn pause(&self, name: &str) {
+        self.signal(name, Signal::SIGSTOP);
+    }
+
+    /// SIGCONTs `name` after [`Stack::pause`].
+    pub fn resume(&self, name: &str) {
+        self.signal(name, Signal::SIGCONT);
+    }
+
+    fn signal(&self, name: &str, signal: Signal) {
+        let pid = self
+            .pid(name)
+            .unwrap_or_else(|| panic!("{name} is not running"));
+        let pid = Pid::from_raw(i32::try_from(pid).expect("a pid fits an i32"));
+        nix::sys::signal::kill(pid, signal).unwrap_or_else(|e| panic!("{signal} {name}: {e}"));
     }
 
     /// Starts `name` (again) with the port and environment it had, and waits until

@@ -13,17 +13,27 @@ pub struct Process {
     pub database: Option<&'static str>,
 }
 
-/// In start order: services first, since each migrates its own database (creating its outbox
-/// table) on start; then the relay, which reads those outboxes; the gateway last, so it only
-/// fronts processes that exist. `down` stops them in reverse.
+/// In start order: the sandbox payment provider first (it needs nothing); the services,
+/// since each migrates its own database (creating its outbox table) on start; then the
+/// relay, which reads those outboxes; the gateway last, so it only fronts processes that
+/// exist. `down` stops them in reverse.
 pub const PROCESSES: &[Process] = &[
+    Process::new("sandbox-provider", SANDBOX_PORT, None),
     Process::new("auth-service", 5010, Some("comanda_auth")),
     Process::new("user-service", 5011, Some("comanda_user")),
     Process::new("order-service", 5012, Some("comanda_order")),
     Process::new("product-service", 5013, Some("comanda_product")),
+    Process::new("payment-service", 5014, Some("comanda_payment")),
     Process::new("outbox-relay", 5020, None),
-    Process::new("gateway", 8080, None),
+    Process::new("gateway", GATEWAY_PORT, None),
 ];
+
+/// The sandbox payment provider's port: its API for payment-service, and the checkout
+/// pages a customer opens.
+pub const SANDBOX_PORT: u16 = 5030;
+
+/// The gateway's port, the system's one entry.
+pub const GATEWAY_PORT: u16 = 8080;
 
 /// Every service database.
 pub fn databases() -> impl Iterator<Item = &'static str> {
@@ -57,6 +67,14 @@ impl Process {
             env.push((
                 "COMANDA__DATABASE__URL".into(),
                 postgres::database_url(database),
+            ));
+        }
+        if self.name == "sandbox-provider" {
+            // The provider reaches payment-service the way a real one would: through
+            // the system's one public entry.
+            env.push((
+                "COMANDA__WEBHOOK__URL".into(),
+                format!("http://127.0.0.1:{GATEWAY_PORT}/api/v1/payments/webhooks/sandbox"),
             ));
         }
         if self.name == "outbox-relay" {

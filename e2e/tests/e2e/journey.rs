@@ -1,93 +1,17 @@
 //! A customer's whole journey, through the gateway only.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use e2e::stack::Stack;
 
-/// A client of the gateway.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    bearer: Option<String>,
-}
-
-impl Client {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(bearer) = &self.bearer {
-            request = request.bearer_auth(bearer);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None, &[]).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), &[])
-            .await
-    }
-
-    /// Polls `path` until its JSON satisfies `done`; returns that JSON.
-    async fn settle(&self, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        self.settle_with(path, &[], what, done).await
-    }
-
-    /// [`Client::settle`] with extra request headers.
-    async fn settle_with(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
-        what: &str,
-        done: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (status, body) = self.send(reqwest::Method::GET, path, None, headers).await;
-            if status == 200 && done(&body) {
-                return body;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting until {what}: {status} {body}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-fn id(value: &Value) -> String {
-    value["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {value}"))
-        .to_owned()
-}
+use crate::client::{id, Client};
 
 #[tokio::test]
 async fn a_customer_registers_orders_is_confirmed_and_rejected_and_a_cancel_restores_the_stock() {
     let stack = Stack::start().await;
-    let mut client = Client {
-        http: reqwest::Client::new(),
-        base: stack.gateway.clone(),
-        bearer: None,
-    };
+    let mut client = Client::new(&stack.gateway);
 
     // Registration: PENDING until user-service's answer comes back through Kafka.
     let (status, account) = client
