@@ -18,6 +18,7 @@ use uuid::Uuid;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schema(as = OrderPaymentStatus)]
 pub enum PaymentStatus {
     /// The provider's checkout exists; the customer has not paid yet.
     Pending,
@@ -62,6 +63,7 @@ impl FromStr for PaymentStatus {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schema(as = OrderRefundStatus)]
 pub enum RefundStatus {
     /// payment-service is refunding the captured payment.
     Pending,
@@ -96,8 +98,10 @@ impl FromStr for RefundStatus {
     }
 }
 
-/// An order's payment, as shown on the order.
+/// An order's payment, as shown on the order (named `OrderPayment` in the OpenAPI
+/// document, apart from payment-service's own payment).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = OrderPayment)]
 pub struct Payment {
     /// payment-service's payment id (`GET /api/v1/payments/{id}`).
     pub id: Uuid,
@@ -112,6 +116,7 @@ pub struct Payment {
 
 /// The refund of an order's captured payment, as shown on the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = OrderRefund)]
 pub struct Refund {
     /// Where it stands.
     pub status: RefundStatus,

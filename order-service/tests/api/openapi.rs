@@ -46,7 +46,8 @@ async fn openapi_json_documents_every_order_route() {
     for field in ["payment", "refund", "cancellation_reason", "currency"] {
         assert!(order[field].is_object(), "Order documents {field}: {order}");
     }
-    let payment = &doc["components"]["schemas"]["Payment"]["properties"];
+    // Named apart from payment-service's schemas, which the gateway merges with these.
+    let payment = &doc["components"]["schemas"]["OrderPayment"]["properties"];
     for field in ["id", "status", "checkout_url", "expires_at"] {
         assert!(
             payment[field].is_object(),
