@@ -1,7 +1,7 @@
 //! payment-service's metrics (Prometheus, on `/metrics`).
 //!
-//! - `payments_total{status}`: payments that reached `status` (`PENDING`,
-//!   `SUCCEEDED`, `FAILED`, `VOIDED`, `CANCELLED`, `REFUNDING`, `REFUNDED`). Counted
+//! - `payments_total{status}`: payments that reached `status` (`CREATING`: requested,
+//!   `PENDING`, `SUCCEEDED`, `FAILED`, `VOIDED`, `CANCELLED`, `REFUNDING`, `REFUNDED`). Counted
 //!   where the change is written; a transaction that then fails to commit is retried
 //!   and may count twice, so read it as a rate, and the database as the truth.
 //! - `payment_webhooks_total{type, outcome}`: verified webhook deliveries by outcome
