@@ -122,7 +122,12 @@ async fn a_customer_registers_orders_is_confirmed_and_rejected_and_a_cancel_rest
         .settle(
             &format!("{served_path}/timeline"),
             "the release is on the timeline",
-            |t| t["events"].as_array().is_some_and(|e| e.len() == 4),
+            |t| {
+                t["events"].as_array().is_some_and(|e| {
+                    e.iter()
+                        .any(|e| e["event_type"] == "inventory.stock.released")
+                })
+            },
         )
         .await;
     let types: Vec<&str> = timeline["events"]
@@ -130,12 +135,15 @@ async fn a_customer_registers_orders_is_confirmed_and_rejected_and_a_cancel_rest
         .expect("events")
         .iter()
         .map(|e| e["event_type"].as_str().expect("type"))
+        // payment-service's checkout may be made before or after the cancel.
+        .filter(|t| *t != "payment.created")
         .collect();
     assert_eq!(
         types,
         [
             "order.created.pending",
             "inventory.stock.reserved",
+            "payment.requested",
             "order.cancelled",
             "inventory.stock.released"
         ]
