@@ -31,10 +31,14 @@ CREATE TABLE payments (
     correlation_id TEXT        NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- The request's fields come together, from `payment.requested`; only a tombstone
+    -- lacks them (and, were a charge ever captured for one, its refund).
+    CONSTRAINT payments_request_is_whole CHECK (
+        (user_id IS NULL) = (amount_cents IS NULL)
+        AND (user_id IS NULL) = (currency IS NULL)
+        AND (user_id IS NULL) = (pay_by IS NULL)),
     CONSTRAINT payments_only_tombstones_lack_the_request CHECK (
-        status = 'CANCELLED'
-        OR (user_id IS NOT NULL AND amount_cents IS NOT NULL AND currency IS NOT NULL
-            AND pay_by IS NOT NULL)),
+        user_id IS NOT NULL OR status IN ('CANCELLED', 'REFUNDING', 'REFUNDED')),
     CONSTRAINT payments_refunded_have_a_refund CHECK ((status = 'REFUNDED') = (refund_id IS NOT NULL))
 );
 
