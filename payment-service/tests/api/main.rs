@@ -3,6 +3,7 @@
 //! in-process as its real HTTP peer.
 
 mod cancelling;
+mod fuzz;
 mod health;
 mod helpers;
 mod openapi;
