@@ -22,17 +22,38 @@ impl Client {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(bearer) = &self.bearer {
-            request = request.bearer_auth(bearer);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the gateway answers");
+        // A request that never reached the gateway (a kept-alive connection it had just
+        // closed) is sent again when that cannot apply it twice: a read, or a write
+        // carrying an Idempotency-Key.
+        let replayable = method == reqwest::Method::GET
+            || headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"));
+        let mut attempts = 0;
+        let response = loop {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base));
+            if let Some(bearer) = &self.bearer {
+                request = request.bearer_auth(bearer);
+            }
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            attempts += 1;
+            match request.send().await {
+                Ok(response) => break response,
+                Err(error)
+                    if replayable && attempts < 5 && (error.is_connect() || error.is_request()) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("the gateway answers {method} {path}: {error}"),
+            }
+        };
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -59,7 +80,26 @@ impl Client {
         what: &str,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.settle_every(path, headers, Duration::from_millis(100), what, done)
+            .await
+    }
+
+    /// [`Client::settle_with`] polling every `interval` (many clients at once poll
+    /// gently, as real ones do), for up to two minutes.
+    pub async fn settle_every(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        interval: Duration,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let patience = if interval > Duration::from_millis(100) {
+            120
+        } else {
+            60
+        };
+        let deadline = Instant::now() + Duration::from_secs(patience);
         loop {
             let (status, body) = self.send(reqwest::Method::GET, path, None, headers).await;
             if status == 200 && done(&body) {
@@ -69,7 +109,7 @@ impl Client {
                 Instant::now() < deadline,
                 "timed out waiting until {what}: {status} {body}"
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(interval).await;
         }
     }
 }

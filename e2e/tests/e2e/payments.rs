@@ -106,18 +106,47 @@ async fn stock_of(client: &Client, product: &str) -> i64 {
 /// Places an order of `quantity` × `product`; returns its path once it is CONFIRMED
 /// with a checkout to pay at.
 async fn place_until_payable(client: &Client, product: &str, quantity: i64) -> (String, Value) {
-    let (status, order) = client
-        .post(
-            "/api/v1/orders",
-            json!({"lines": [{"product_id": product, "quantity": quantity}]}),
-        )
-        .await;
-    assert_eq!(status, 202, "{order}");
+    place_polling_every(client, product, quantity, Duration::from_millis(100)).await
+}
+
+/// [`place_until_payable`] polling the order every `interval`.
+async fn place_polling_every(
+    client: &Client,
+    product: &str,
+    quantity: i64,
+    interval: Duration,
+) -> (String, Value) {
+    // A good client: one key per order, the same request again after a 503.
+    let key = uuid::Uuid::now_v7().to_string();
+    let body = json!({"lines": [{"product_id": product, "quantity": quantity}]});
+    let headers = [("idempotency-key", key.as_str())];
+    let mut attempts = 0;
+    let order = loop {
+        let (status, order) = client
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/orders",
+                Some(body.clone()),
+                &headers,
+            )
+            .await;
+        attempts += 1;
+        if status == 503 && attempts < 60 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        assert_eq!(status, 202, "{order}");
+        break order;
+    };
     let path = format!("/api/v1/orders/{}", id(&order));
     let payable = client
-        .settle(&path, "the order is CONFIRMED with a checkout", |o| {
-            o["status"] == "CONFIRMED" && o["payment"]["checkout_url"].is_string()
-        })
+        .settle_every(
+            &path,
+            &[],
+            interval,
+            "the order is CONFIRMED with a checkout",
+            |o| o["status"] == "CONFIRMED" && o["payment"]["checkout_url"].is_string(),
+        )
         .await;
     (path, payable)
 }
@@ -240,7 +269,8 @@ async fn orders_are_paid_declined_and_refunded_once_with_webhooks_duplicated_and
     for _ in 0..100 {
         let (client, product) = (client.clone(), product.clone());
         placing.spawn(async move {
-            let (path, order) = place_until_payable(&client, &product, 1).await;
+            let second = Duration::from_secs(1);
+            let (path, order) = place_polling_every(&client, &product, 1, second).await;
             let (status, answer) = pay(&order, PAYS).await;
             assert_eq!(status, 200, "{answer}");
             path
