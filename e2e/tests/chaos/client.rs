@@ -1,4 +1,5 @@
-//! The customers' HTTP client: a good client of the gateway. It retries what may not
+//! The customers' HTTP client: a good client of the gateway (and of the provider's
+//! checkout, which customers reach directly, as a browser would). It retries what may not
 //! have happened — no answer at all, a 5xx, a 429 or 503 (after its `Retry-After`) —
 //! sending the very same request again, so an `Idempotency-Key` makes the retry safe.
 //! Every other answer is returned as is.
@@ -93,16 +94,16 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The gateway, as the customers reach it.
-pub struct Gateway {
+/// A service as the customers reach it: the gateway, or the payment provider.
+pub struct Client {
     http: reqwest::Client,
     base: String,
     /// What every request of the run saw.
     pub stats: Stats,
 }
 
-impl Gateway {
-    /// A client of the gateway at `base`.
+impl Client {
+    /// A client of the service at `base`, e.g. the gateway's base URL.
     pub fn new(base: &str) -> Self {
         let http = reqwest::Client::builder()
             .timeout(ATTEMPT_TIMEOUT)
@@ -113,6 +114,11 @@ impl Gateway {
             base: base.to_owned(),
             stats: Stats::default(),
         }
+    }
+
+    /// The base URL requests are sent to.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// Sends `request` until it gets an answer worth returning, or `patience` has

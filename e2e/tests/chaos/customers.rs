@@ -1,20 +1,25 @@
 //! The load: the catalogue an admin sets up, then customers who register, log in and
 //! place orders through the gateway, each with its own `Idempotency-Key`, some sent
-//! twice on purpose, some cancelled right away or a few seconds later.
+//! twice on purpose; then pay them at the provider's checkout (see [`pay`]), and cancel
+//! some: right away, a few seconds later (racing the payment), or after paying them
+//! (so PAID orders are cancelled and refunded).
 //!
 //! Orders are paced: ticket `i` of `N` may be placed `i × S / N` seconds into the load.
 //! A customer held up by a fault takes its tickets late and catches up after, as real
 //! clients queue up behind an outage.
 
-use std::collections::HashMap;
+mod pay;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::client::{Gateway, Request};
+use crate::client::{Client, Request};
 use crate::rng::Rng;
+use pay::Due;
 
 /// The administrator auth-service bootstraps (its dev settings).
 const ADMIN: (&str, &str) = ("admin@comanda.local", "comanda-admin-dev");
@@ -30,7 +35,7 @@ pub struct Catalogue {
 }
 
 /// Logs the admin in and creates `count` products with `stock` units each.
-pub async fn create_catalogue(gateway: &Gateway, run: &str, count: usize, stock: i64) -> Catalogue {
+pub async fn create_catalogue(gateway: &Client, run: &str, count: usize, stock: i64) -> Catalogue {
     let login = json!({"email": ADMIN.0, "password": ADMIN.1});
     let answer = gateway
         .send(&Request::post("/api/v1/auth/login", &login), PATIENCE)
@@ -67,10 +72,12 @@ pub struct Ledger {
     pub orders: HashMap<String, String>,
     /// Cancels answered 200.
     pub cancelled: u64,
-    /// Cancels answered 409 (the order was REJECTED first).
+    /// Cancels answered 409 (the order was REJECTED, EXPIRED or CANCELLED first).
     pub cancel_refused: u64,
     /// Orders sent a second time on purpose (a double submit) with the same key.
     pub resent: u64,
+    /// What the customers did at the provider's checkout.
+    pub payments: Payments,
     /// Customers that logged in and ordered.
     pub customers_active: u64,
     /// Customers whose registration was REJECTED.
@@ -83,9 +90,34 @@ pub struct Ledger {
     pub unanswered: Vec<String>,
 }
 
+/// What the customers did at the provider's checkout, for the report and the checks.
+#[derive(Debug, Default)]
+pub struct Payments {
+    /// Paid with the good card: the provider answered `paid`.
+    pub paid: u64,
+    /// Paid with the slow card: `processing`, captured a few seconds later.
+    pub paid_slowly: u64,
+    /// Paid with the declined card: the provider answered `failed`.
+    pub declined: u64,
+    /// Checkouts no longer open when the card was entered (the order was cancelled or
+    /// expired first, and the session voided or expired).
+    pub closed: u64,
+    /// Orders that ended before their checkout was seen (REJECTED, or cancelled first).
+    pub never_payable: u64,
+    /// Orders still waiting for their checkout when the customer stopped looking.
+    pub checkout_not_seen: u64,
+    /// Cancels sent after the order was paid: each should end in a refund.
+    pub cancels_after_paying: u64,
+    /// Orders their customer left unpaid on purpose: these should end EXPIRED (or
+    /// CANCELLED, when a cancel came first), and only these may.
+    pub left_unpaid: HashSet<String>,
+}
+
 /// The shared state of the load.
 pub struct Load {
-    gateway: Arc<Gateway>,
+    gateway: Arc<Client>,
+    /// The provider's checkout, reached directly (as a customer's browser does).
+    provider: Arc<Client>,
     run: String,
     products: Vec<String>,
     tickets: AtomicU64,
@@ -98,7 +130,8 @@ pub struct Load {
 impl Load {
     /// `orders` orders over `seconds`, starting now, on `catalogue`'s products.
     pub fn new(
-        gateway: Arc<Gateway>,
+        gateway: Arc<Client>,
+        provider: Arc<Client>,
         run: &str,
         catalogue: &Catalogue,
         orders: u64,
@@ -106,6 +139,7 @@ impl Load {
     ) -> Arc<Self> {
         Arc::new(Self {
             gateway,
+            provider,
             run: run.to_owned(),
             products: catalogue.ids.clone(),
             tickets: AtomicU64::new(0),
@@ -154,22 +188,18 @@ impl Load {
     }
 
     /// One customer's life: register, wait until ACTIVE, log in, order until the
-    /// tickets run out, cancelling some.
+    /// tickets run out, paying most orders and cancelling some; then pay and cancel
+    /// what is still due.
     async fn customer(&self, n: usize, mut rng: Rng) {
         let email = format!("chaos-{}-{n}@example.com", self.run);
         let Some(token) = self.sign_up(&email).await else {
             return;
         };
         self.record(|l| l.customers_active += 1);
-        let mut cancels: Vec<(Instant, String)> = Vec::new();
+        let mut due = Due::default();
         loop {
-            let now = Instant::now();
-            let (due, later): (Vec<_>, Vec<_>) =
-                cancels.into_iter().partition(|(at, _)| *at <= now);
-            cancels = later;
-            for (_, order) in due {
-                self.cancel(&token, &order).await;
-            }
+            self.cancel_due(&token, &mut due.cancels).await;
+            self.pay_due(&token, &mut due, &mut rng).await;
             let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
             if ticket >= self.total {
                 break;
@@ -181,13 +211,40 @@ impl Load {
             };
             if rng.chance(5) {
                 self.cancel(&token, &order).await;
-            } else if rng.chance(6) {
-                let after = Duration::from_millis(rng.between(500, 5000));
-                cancels.push((Instant::now() + after, order));
+                continue;
             }
+            if rng.chance(6) {
+                // Races the payment: the checkout may be open, paid or not there yet.
+                let after = Duration::from_millis(rng.between(500, 5000));
+                due.cancels.push((Instant::now() + after, order.clone()));
+            }
+            self.plan_payment(order, &mut due, &mut rng);
         }
-        for (_, order) in cancels {
+        // The tickets are out: keep paying and cancelling until nothing is due. Every
+        // order leaves CONFIRMED by its payment deadline, so this ends well before the
+        // patience runs out unless a saga stands still (the checks then say so).
+        let until = Instant::now() + PATIENCE;
+        while !due.is_empty() && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            self.cancel_due(&token, &mut due.cancels).await;
+            self.pay_due(&token, &mut due, &mut rng).await;
+        }
+        let not_seen = due.payments.len() as u64;
+        self.record(|l| l.payments.checkout_not_seen += not_seen);
+        for (_, order) in std::mem::take(&mut due.cancels) {
             self.cancel(&token, &order).await;
+        }
+    }
+
+    /// Sends the cancels whose time has come.
+    async fn cancel_due(&self, token: &str, cancels: &mut Vec<(Instant, String)>) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(cancels)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        *cancels = later;
+        for (_, order) in due {
+            self.cancel(token, &order).await;
         }
     }
 
@@ -343,7 +400,9 @@ impl Load {
             .collect()
     }
 
-    /// Cancels `order`: 200, or 409 when it was REJECTED first; retried like any request.
+    /// Cancels `order`: 200, or 409 when it was REJECTED, EXPIRED or CANCELLED first
+    /// (its payment declined, or a retried cancel that had gone through); retried like
+    /// any request.
     async fn cancel(&self, token: &str, order: &str) {
         let path = format!("/api/v1/orders/{order}/cancel");
         let body = json!({});

@@ -3,12 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 
+use comanda_outbox::topics;
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
 use e2e::stack::Stack;
+
+use crate::money::{OrderMoney, Payment};
+
+/// The order states that hold stock: CONFIRMED (awaiting payment) and PAID.
+const HOLDING: &str = "('CONFIRMED', 'PAID')";
 
 /// One event of an order's saga, as its producer's outbox and its consumer's inbox see it.
 pub struct SagaEvent {
@@ -20,14 +25,13 @@ pub struct SagaEvent {
     pub topic: String,
     /// The service whose outbox holds it.
     pub producer: &'static str,
-    /// The service that consumes it.
-    pub consumer: &'static str,
+    /// The services that consume it, and whether each recorded it in
+    /// `processed_messages`.
+    pub consumers: Vec<(&'static str, bool)>,
     /// When its outbox row was written (UTC, time of day).
     pub created_at: String,
     /// Whether the relay marked it published.
     pub published: bool,
-    /// Whether the consumer recorded it in `processed_messages`.
-    pub consumed: bool,
 }
 
 /// Connections to the services' databases.
@@ -36,6 +40,7 @@ pub struct Databases {
     product: Client,
     auth: Client,
     user: Client,
+    payment: Client,
 }
 
 impl Databases {
@@ -46,20 +51,26 @@ impl Databases {
             product: connect(stack.database("product-service")).await,
             auth: connect(stack.database("auth-service")).await,
             user: connect(stack.database("user-service")).await,
+            payment: connect(stack.database("payment-service")).await,
         }
+    }
+
+    /// Every service's database, by service name.
+    fn services(&self) -> [(&'static str, &Client); 5] {
+        [
+            ("auth-service", &self.auth),
+            ("user-service", &self.user),
+            ("order-service", &self.order),
+            ("product-service", &self.product),
+            ("payment-service", &self.payment),
+        ]
     }
 
     /// Per service: unpublished outbox rows, messages its consumers processed and how
     /// long ago the last one was. Where a stuck saga stopped: the relay, or a consumer.
     pub async fn pipeline(&self) -> Vec<String> {
-        let services = [
-            ("auth-service", &self.auth),
-            ("user-service", &self.user),
-            ("order-service", &self.order),
-            ("product-service", &self.product),
-        ];
         let mut lines = Vec::new();
-        for (name, client) in services {
+        for (name, client) in self.services() {
             let row = client
                 .query_one(
                     "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), \
@@ -84,7 +95,8 @@ impl Databases {
     }
 
     /// A few orders worth tracing when a run fails, each with why: reservations held
-    /// for orders not CONFIRMED, orders given up for `timeout`, orders still PENDING.
+    /// for orders not holding stock, orders given up for `timeout`, orders still
+    /// PENDING or CONFIRMED (its payment never came, nor its deadline).
     pub async fn troubled_orders(&self) -> Vec<(Uuid, String)> {
         let mut troubled = Vec::new();
         let held = Self::ids(
@@ -95,7 +107,7 @@ impl Databases {
         let rows = self
             .order
             .query(
-                "SELECT id, status FROM orders WHERE status <> 'CONFIRMED'",
+                &format!("SELECT id, status FROM orders WHERE status NOT IN {HOLDING}"),
                 &[],
             )
             .await
@@ -115,6 +127,10 @@ impl Databases {
                 "SELECT id FROM orders WHERE status = 'PENDING' LIMIT 2",
                 "PENDING",
             ),
+            (
+                "SELECT id FROM orders WHERE status = 'CONFIRMED' LIMIT 2",
+                "CONFIRMED",
+            ),
         ] {
             for id in Self::ids(&self.order, sql).await {
                 troubled.push((id, why.to_owned()));
@@ -126,7 +142,7 @@ impl Databases {
     /// Ids of the events published to `topic` by any service's outbox.
     pub async fn published_ids(&self, topic: &str) -> Vec<Uuid> {
         let mut ids = Vec::new();
-        for client in [&self.auth, &self.user, &self.order, &self.product] {
+        for (_, client) in self.services() {
             let rows = client
                 .query(
                     "SELECT event_id FROM outbox WHERE topic = $1 AND published_at IS NOT NULL",
@@ -139,24 +155,12 @@ impl Databases {
         ids
     }
 
-    /// Every event of `order`'s saga in either outbox, oldest first.
+    /// Every event of `order`'s saga in the outboxes of order-, product- and
+    /// payment-service (all keyed by the order id), oldest first.
     pub async fn saga_events(&self, order: Uuid) -> Vec<SagaEvent> {
-        let sides = [
-            (
-                "order-service",
-                &self.order,
-                "product-service",
-                &self.product,
-            ),
-            (
-                "product-service",
-                &self.product,
-                "order-service",
-                &self.order,
-            ),
-        ];
+        let services = self.services();
         let mut events = Vec::new();
-        for (producer, outbox, consumer, inbox) in sides {
+        for (producer, outbox) in &services[2..] {
             let rows = outbox
                 .query(
                     "SELECT event_type, event_id, topic, \
@@ -169,23 +173,31 @@ impl Databases {
                 .expect("reading the outbox");
             for row in rows {
                 let id: Uuid = row.get(1);
-                let consumed = inbox
-                    .query_one(
-                        "SELECT EXISTS (SELECT 1 FROM processed_messages WHERE event_id = $1)",
-                        &[&id],
-                    )
-                    .await
-                    .expect("reading processed messages")
-                    .get(0);
+                let topic: String = row.get(2);
+                let mut consumers = Vec::new();
+                for consumer in consumers_of(&topic) {
+                    let (_, inbox) = services
+                        .iter()
+                        .find(|(name, _)| name == consumer)
+                        .expect("a consumer of the stack");
+                    let consumed = inbox
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM processed_messages WHERE event_id = $1)",
+                            &[&id],
+                        )
+                        .await
+                        .expect("reading processed messages")
+                        .get(0);
+                    consumers.push((*consumer, consumed));
+                }
                 events.push(SagaEvent {
                     kind: row.get(0),
                     id,
-                    topic: row.get(2),
+                    topic,
                     producer,
-                    consumer,
                     created_at: row.get(3),
                     published: row.get(4),
-                    consumed,
+                    consumers,
                 });
             }
         }
@@ -270,18 +282,20 @@ impl Databases {
         .await
     }
 
-    /// Units of each product in CONFIRMED orders.
-    async fn confirmed_quantity(&self) -> HashMap<Uuid, i64> {
+    /// Units of each product in orders that hold stock (PAID, CONFIRMED).
+    async fn held_quantity(&self) -> HashMap<Uuid, i64> {
         let rows = self
             .order
             .query(
-                "SELECT l.product_id, sum(l.quantity)::int8 FROM order_lines l \
-                 JOIN orders o ON o.id = l.order_id WHERE o.status = 'CONFIRMED' \
-                 GROUP BY l.product_id",
+                &format!(
+                    "SELECT l.product_id, sum(l.quantity)::int8 FROM order_lines l \
+                     JOIN orders o ON o.id = l.order_id WHERE o.status IN {HOLDING} \
+                     GROUP BY l.product_id"
+                ),
                 &[],
             )
             .await
-            .expect("reading confirmed quantities");
+            .expect("reading held quantities");
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     }
 
@@ -290,29 +304,30 @@ impl Databases {
         rows.iter().map(|r| r.get(0)).collect()
     }
 
-    /// Products whose stock does not match `before` minus their CONFIRMED units, as
-    /// lines for the report; and the orders whose reservation disagrees with their status.
+    /// Products whose stock does not match `before` minus their units in PAID and
+    /// CONFIRMED orders, as lines for the report; and the orders whose reservation
+    /// disagrees with their status.
     pub async fn stock_mismatches(
         &self,
         before: &BTreeMap<Uuid, i64>,
     ) -> (Vec<String>, Vec<String>) {
         let after = self.stock().await;
-        let confirmed = self.confirmed_quantity().await;
+        let held_units = self.held_quantity().await;
         let mut products = Vec::new();
         for (id, stock_before) in before {
             let stock_after = after.get(id).copied().unwrap_or_default();
-            let sold = confirmed.get(id).copied().unwrap_or_default();
+            let sold = held_units.get(id).copied().unwrap_or_default();
             if stock_before - stock_after != sold {
                 products.push(format!(
                     "product {id}: stock {stock_before} → {stock_after} (−{}), \
-                     but CONFIRMED orders hold {sold}",
+                     but PAID and CONFIRMED orders hold {sold}",
                     stock_before - stock_after
                 ));
             }
         }
-        let confirmed_orders = Self::ids(
+        let holding = Self::ids(
             &self.order,
-            "SELECT id FROM orders WHERE status = 'CONFIRMED'",
+            &format!("SELECT id FROM orders WHERE status IN {HOLDING}"),
         )
         .await;
         let held = Self::ids(
@@ -321,16 +336,16 @@ impl Databases {
         )
         .await;
         let mut orders = Vec::new();
-        if let Some(id) = confirmed_orders.difference(&held).next() {
-            let count = confirmed_orders.difference(&held).count();
+        if let Some(id) = holding.difference(&held).next() {
+            let count = holding.difference(&held).count();
             orders.push(format!(
-                "{count} CONFIRMED orders hold no reservation, e.g. {id}"
+                "{count} PAID or CONFIRMED orders hold no reservation, e.g. {id}"
             ));
         }
-        if let Some(id) = held.difference(&confirmed_orders).next() {
-            let count = held.difference(&confirmed_orders).count();
+        if let Some(id) = held.difference(&holding).next() {
+            let count = held.difference(&holding).count();
             orders.push(format!(
-                "{count} reservations held for orders not CONFIRMED, e.g. {id}"
+                "{count} reservations held for orders neither PAID nor CONFIRMED, e.g. {id}"
             ));
         }
         (products, orders)
@@ -389,34 +404,64 @@ impl Databases {
         (rows.len(), problems)
     }
 
-    /// Waits (up to `within`) until no order or account is PENDING and stock matches
-    /// the CONFIRMED orders; prints progress every 10 s. The checks come after, either way.
-    pub async fn settle(&self, before: &BTreeMap<Uuid, i64>, within: Duration) -> Duration {
-        let started = Instant::now();
-        let mut said = Instant::now();
-        loop {
-            let pending = self.orders_by_status().await.get("PENDING").copied();
-            let accounts = self.accounts_by_status().await.get("PENDING").copied();
-            let (products, orders) = self.stock_mismatches(before).await;
-            let settled =
-                pending.is_none() && accounts.is_none() && products.is_empty() && orders.is_empty();
-            if settled || started.elapsed() >= within {
-                return started.elapsed();
-            }
-            if said.elapsed() >= Duration::from_secs(10) {
-                println!(
-                    "chaos: settling for {:.0}s: {} orders and {} accounts PENDING, \
-                     {} products and {} reservation sets off",
-                    started.elapsed().as_secs_f64(),
-                    pending.unwrap_or(0),
-                    accounts.unwrap_or(0),
-                    products.len(),
-                    orders.len()
-                );
-                said = Instant::now();
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
+    /// Every order with what it shows of its payment and refund.
+    pub async fn order_money(&self) -> Vec<OrderMoney> {
+        let rows = self
+            .order
+            .query(
+                "SELECT id, status, payment_status, refund_status FROM orders",
+                &[],
+            )
+            .await
+            .expect("reading orders");
+        rows.iter()
+            .map(|r| OrderMoney {
+                id: r.get(0),
+                status: r.get(1),
+                payment_status: r.get(2),
+                refund_status: r.get(3),
+            })
+            .collect()
+    }
+
+    /// payment-service's payments: which order each is for, and its status.
+    pub async fn payments(&self) -> Vec<Payment> {
+        let rows = self
+            .payment
+            .query("SELECT id, order_id, status FROM payments", &[])
+            .await
+            .expect("reading payments");
+        rows.iter()
+            .map(|r| Payment {
+                id: r.get(0),
+                order_id: r.get(1),
+                status: r.get(2),
+            })
+            .collect()
+    }
+}
+
+/// The services that consume events of `topic` (a full topic name), by the catalogue
+/// (docs/events.md).
+fn consumers_of(topic: &str) -> &'static [&'static str] {
+    let is = |name: &str| topic.ends_with(name);
+    if is(topics::ORDER_CREATED_PENDING) {
+        &["product-service"]
+    } else if is(topics::ORDER_CANCELLED) {
+        &["product-service", "payment-service"]
+    } else if is(topics::PAYMENT_REQUESTED) {
+        &["payment-service"]
+    } else if is(topics::STOCK_RESERVED)
+        || is(topics::STOCK_FAILED)
+        || is(topics::STOCK_RELEASED)
+        || is(topics::PAYMENT_CREATED)
+        || is(topics::PAYMENT_SUCCEEDED)
+        || is(topics::PAYMENT_FAILED)
+        || is(topics::PAYMENT_REFUNDED)
+    {
+        &["order-service"]
+    } else {
+        &[]
     }
 }
 

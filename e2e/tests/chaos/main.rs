@@ -1,16 +1,22 @@
 //! The chaos suite: the whole system as real processes, customers ordering through the
-//! gateway as good clients do, while processes are SIGKILLed and the broker SIGSTOPped
-//! at random (seeded); then the invariants are read from the databases and the
-//! dead-letter topic, printed, and the test fails on any violation.
+//! gateway as good clients do, paying at the sandbox provider's checkout and cancelling
+//! (some after paying), while processes are SIGKILLed and the broker SIGSTOPped at
+//! random (seeded); then the invariants are read from the databases, the provider's
+//! sessions and the dead-letter topic, printed, and the test fails on any violation.
 //!
 //! # How it runs
 //! One test, parameterised by the environment, so both forms run the same code:
 //! - the **short form** (`cargo xtask chaos` with its defaults): 300 orders over 60 s, 8
-//!   faults (6–8 kills, 2 broker pauses); about 80 s when every order settles, up to 3
-//!   minutes more when some do not (the report comes either way). `cargo xtask test` runs
-//!   it with the rest of the suite. The stack's services read every partition without a
-//!   consumer group (`kafka.assignment = "all"`): tansu 0.6.0's group coordinator cannot
-//!   be trusted with a SIGKILLed member (README, "The broker").
+//!   faults (6–8 kills, 2 broker pauses). Most orders are paid (about 1 in 8 with the
+//!   declined card), 1 in 20 is left unpaid and expires 45 s after it is CONFIRMED
+//!   (`payment.timeout` of the run), so the run takes about 100 s when every order
+//!   settles (the last unpaid ones expire ~30 s after the load), up to 3 minutes more
+//!   when some do not (the report comes either way).
+//!   `cargo xtask test` runs it with the rest of the suite. The stack's services read
+//!   every partition without a consumer group (`kafka.assignment = "all"`): tansu
+//!   0.6.0's group coordinator cannot be trusted with a SIGKILLed member (README, "The
+//!   broker"). The provider sends every webhook twice and delivers them in reversed
+//!   batches; it is never killed (its sessions live in its memory).
 //! - `cargo xtask chaos --orders 10000 --seconds 600 [--seed X]` builds the binaries
 //!   and runs this test with `cargo test` (no nextest time limit) and these variables:
 //!
@@ -21,7 +27,7 @@
 //! | `CHAOS_FAULT_EVERY` | 7 | seconds between faults (at least 8 faults in all) |
 //! | `CHAOS_SEED` | the clock | the fault schedule and the orders (printed, to rerun) |
 //! | `CHAOS_CUSTOMERS` | 10 | customers; 4 of them register during the load |
-//! | `CHAOS_SETTLE_SECONDS` | 180 | how long the end waits for every order to be final |
+//! | `CHAOS_SETTLE_SECONDS` | 180 | how long the end waits for every order and payment to settle |
 //!
 //! The suite runs its own tansu on a free port (the broker it pauses must be its own,
 //! not the one other tests share) and writes every process's log to
@@ -32,10 +38,14 @@
 //! orders every event: published?, on the broker (partition, offset)?, consumed?
 //!
 //! # Layout
-//! - `customers`: the catalogue, and customers who register, order and cancel.
-//! - `client`: a gateway client that retries as a good client does.
+//! - `customers`: the catalogue, and customers who register, order, pay and cancel.
+//! - `client`: an HTTP client (of the gateway, of the provider) that retries as a good
+//!   client does.
 //! - `faults`: the seeded fault schedule and its execution.
-//! - `checks`: the invariants, read from the databases and the dead-letter topic.
+//! - `checks`: the invariants, read from the databases, the provider and the dead-letter
+//!   topic; and the wait until the run has settled.
+//! - `money`: the payment checks — captures and refunds at the provider against
+//!   payment-service's payments and order-service's orders.
 //! - `db`: the queries on the services' databases the checks and the settling use.
 //! - `rng`: a seeded generator.
 //! - `trace`: on failure, where each event of a few troubled orders went.
@@ -45,6 +55,7 @@ mod client;
 mod customers;
 mod db;
 mod faults;
+mod money;
 mod rng;
 mod trace;
 
@@ -57,7 +68,7 @@ use comanda_testkit::{env_or, TestEnv};
 use e2e::stack::{self, Options, Stack};
 
 use crate::checks::Evidence;
-use crate::client::{Gateway, Stats};
+use crate::client::{Client, Stats};
 use crate::customers::Load;
 use crate::db::Databases;
 use crate::rng::Rng;
@@ -66,6 +77,10 @@ use crate::rng::Rng;
 const PRODUCTS: usize = 5;
 /// Customers who register while the load runs, out of `CHAOS_CUSTOMERS`.
 const LATE_CUSTOMERS: usize = 4;
+/// order-service's `payment.timeout` for the run: an order nobody pays EXPIREs this long
+/// after it is CONFIRMED, well inside the settle window; customers pay within seconds,
+/// faults included, so only orders left unpaid on purpose should reach it.
+const PAYMENT_TIMEOUT_SECS: &str = "45";
 
 /// The run's parameters (see the crate doc).
 #[derive(Debug)]
@@ -102,7 +117,10 @@ impl Plan {
 
 /// Settings the suite gives the stack: the customers all come from 127.0.0.1, so the
 /// per-IP login limit would throttle them as one client; each orders far more than a
-/// person would (per-user order limits and the open-order cap); tokens outlive a long run.
+/// person would (per-user order limits and the open-order cap); tokens outlive a long run;
+/// unpaid orders expire within the settle window and the saga deadlines (payment
+/// timeouts, payment-service's provider calls) are polled often; the provider's webhooks
+/// come twice and out of order.
 fn options(log_dir: std::path::PathBuf) -> Options {
     let env = [
         ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000"),
@@ -120,6 +138,20 @@ fn options(log_dir: std::path::PathBuf) -> Options {
             "100000",
         ),
         ("auth-service", "COMANDA__AUTH__ACCESS_TTL_SECS", "86400"),
+        (
+            "order-service",
+            "COMANDA__PAYMENT__TIMEOUT_SECS",
+            PAYMENT_TIMEOUT_SECS,
+        ),
+        ("order-service", "COMANDA__SAGA__POLL_INTERVAL_MS", "300"),
+        ("payment-service", "COMANDA__SAGA__POLL_INTERVAL_MS", "300"),
+        ("sandbox-provider", "COMANDA__WEBHOOK__DUPLICATE", "true"),
+        ("sandbox-provider", "COMANDA__WEBHOOK__OUT_OF_ORDER", "true"),
+        (
+            "sandbox-provider",
+            "COMANDA__WEBHOOK__BATCH_WINDOW_MS",
+            "200",
+        ),
     ];
     Options {
         env: env
@@ -151,7 +183,8 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
         log_dir.display()
     );
     let mut stack = Stack::start_with(env, options(log_dir)).await;
-    let gateway = Arc::new(Gateway::new(&stack.gateway));
+    let gateway = Arc::new(Client::new(&stack.gateway));
+    let provider = Arc::new(Client::new(&stack.provider));
     let catalogue = customers::create_catalogue(&gateway, &run, PRODUCTS, plan.stock()).await;
     let db = Databases::connect(&stack).await;
     // Product-service wrote the products before answering 201: this is the stock before.
@@ -173,6 +206,7 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     let schedule = faults::plan(&mut rng.fork(), plan.seconds, plan.fault_every);
     let load = Load::new(
         Arc::clone(&gateway),
+        Arc::clone(&provider),
         &run,
         &catalogue,
         plan.orders,
@@ -187,12 +221,14 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     let ledger = load.await.expect("the load panicked");
     let load_time = load_started.elapsed();
 
-    let settle_time = db.settle(&before, plan.settle).await;
+    let settle_time = checks::settle(&db, &provider, &before, plan.settle).await;
     sampler.abort();
     let evidence = Evidence {
         before: &before,
         lowest_seen: lowest.load(Ordering::Relaxed),
         answered: &ledger.orders,
+        left_unpaid: &ledger.payments.left_unpaid,
+        provider: &provider,
         brokers: &stack.env().brokers,
         dlq_topic: &dlq_topic,
     };
@@ -211,12 +247,20 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     }
 
     let timings = [began.elapsed(), set_up, load_time, settle_time];
-    report(&plan, &record, &ledger, &gateway.stats, &verdict, timings);
+    report(
+        &plan,
+        &record,
+        &ledger,
+        [&gateway.stats, &provider.stats],
+        &verdict,
+        timings,
+    );
     if !verdict.violations.is_empty() {
         for line in db.pipeline().await {
             println!("chaos: where things stand: {line}");
         }
-        let troubled = db.troubled_orders().await;
+        let mut troubled = verdict.troubled.clone();
+        troubled.extend(db.troubled_orders().await);
         for line in trace::trace(&db, &stack.env().brokers, &troubled).await {
             println!("chaos: trace: {line}");
         }
@@ -229,12 +273,13 @@ async fn every_order_ends_final_with_stock_conserved_and_no_duplicates_while_pro
     );
 }
 
-/// Prints what happened and what held; `timings` are the whole run, set-up, load, settle.
+/// Prints what happened and what held; `stats` are the gateway's and the provider's,
+/// `timings` the whole run, set-up, load, settle.
 fn report(
     plan: &Plan,
     record: &faults::Record,
     ledger: &customers::Ledger,
-    stats: &Stats,
+    [stats, provider]: [&Stats; 2],
     verdict: &checks::Verdict,
     timings: [Duration; 4],
 ) {
@@ -250,7 +295,7 @@ fn report(
     );
     println!(
         "chaos: customers: {} ordering, {} rejected, {} not ACTIVE before the load ended; {} orders answered, \
-         {} sent twice, {} cancelled, {} cancels refused (already REJECTED)",
+         {} sent twice, {} cancelled, {} cancels refused (already ended)",
         ledger.customers_active,
         ledger.customers_rejected,
         ledger.customers_waiting,
@@ -258,6 +303,21 @@ fn report(
         ledger.resent,
         ledger.cancelled,
         ledger.cancel_refused
+    );
+    let paying = &ledger.payments;
+    println!(
+        "chaos: payments: {} paid, {} paid with the slow card, {} declined, {} checkouts closed \
+         before the card, {} orders ended before their checkout, {} checkouts never seen, \
+         {} left unpaid on purpose, {} cancels after paying; {} requests to the provider",
+        paying.paid,
+        paying.paid_slowly,
+        paying.declined,
+        paying.closed,
+        paying.never_payable,
+        paying.checkout_not_seen,
+        paying.left_unpaid.len(),
+        paying.cancels_after_paying,
+        Stats::get(&provider.attempts)
     );
     println!(
         "chaos: requests: {} attempts, {} without an answer, {} throttled (429/503), {} other 5xx; \

@@ -1,6 +1,6 @@
 //! When a run fails: where each event of a few troubled orders went. For every event of
-//! the order in either service's outbox — was it published, is it on the broker (and
-//! where), did the other service consume it? That tells a lost event (published, not on
+//! the order in the outboxes of order-, product- and payment-service — was it published,
+//! is it on the broker (and where), did each service that consumes it consume it? That tells a lost event (published, not on
 //! the topic) from a skipped one (on the topic, never consumed) from a stall (neither
 //! yet), without reading a log line.
 
@@ -57,8 +57,20 @@ pub async fn trace(db: &Databases, brokers: &str, orders: &[(Uuid, String)]) -> 
                 .map_or("NOT on the topic".to_owned(), |(p, o)| {
                     format!("on p{p}@{o}")
                 });
+            let consumed: Vec<String> = event
+                .consumers
+                .iter()
+                .map(|(consumer, consumed)| {
+                    let how = if *consumed {
+                        "consumed"
+                    } else {
+                        "NOT consumed"
+                    };
+                    format!("{how} by {consumer}")
+                })
+                .collect();
             lines.push(format!(
-                "  {} {} by {} at {}: {}, {on_topic}, {} by {}",
+                "  {} {} by {} at {}: {}, {on_topic}, {}",
                 event.kind,
                 event.id,
                 event.producer,
@@ -68,12 +80,7 @@ pub async fn trace(db: &Databases, brokers: &str, orders: &[(Uuid, String)]) -> 
                 } else {
                     "UNPUBLISHED"
                 },
-                if event.consumed {
-                    "consumed"
-                } else {
-                    "NOT consumed"
-                },
-                event.consumer,
+                consumed.join(", "),
             ));
         }
     }
