@@ -60,8 +60,11 @@ impl Modify for BearerAuth {
 }
 
 /// Documents on every operation the problems any of them may answer — 500 `internal`
-/// and 503 `unavailable` (database down or pool exhausted) — so the annotations only
-/// name the ones specific to the operation: `#[openapi(modifiers(&CommonProblems))]`.
+/// and 503 `unavailable` (database down or pool exhausted) — and on every operation that
+/// takes a body the refusals of any body — 413 `payload_too_large` (the service's JSON
+/// limit, or the gateway's) and 415 `unsupported_media_type` (not sent as JSON) — so the
+/// annotations only name the ones specific to the operation:
+/// `#[openapi(modifiers(&CommonProblems))]`.
 pub struct CommonProblems;
 
 impl Modify for CommonProblems {
@@ -85,13 +88,31 @@ impl Modify for CommonProblems {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                for (status, description) in common {
+                let bodies = if operation.request_body.is_some() {
+                    &BODY_REFUSALS[..]
+                } else {
+                    &[]
+                };
+                for (status, description) in common.iter().chain(bodies) {
                     add_problem_response(operation, status, description);
                 }
             }
         }
     }
 }
+
+/// What any operation that takes a body may answer before its handler runs.
+const BODY_REFUSALS: [(&str, &str); 2] = [
+    (
+        "413",
+        "The body is larger than the service (or the gateway, 1 MiB) accepts: \
+         `payload_too_large`.",
+    ),
+    (
+        "415",
+        "The body is not sent as `application/json`: `unsupported_media_type`.",
+    ),
+];
 
 fn add_problem_response(operation: &mut Operation, status: &str, description: &str) {
     let response = ResponseBuilder::new()
@@ -174,6 +195,48 @@ mod tests {
         let mut names: Vec<_> = names.collect();
         names.sort_unstable();
         names
+    }
+
+    fn document_with(operation: Operation) -> OpenApi {
+        use utoipa::openapi::path::{HttpMethod, PathItem, PathsBuilder};
+        use utoipa::openapi::OpenApiBuilder;
+        let mut doc = OpenApiBuilder::new()
+            .paths(PathsBuilder::new().path("/things", PathItem::new(HttpMethod::Post, operation)))
+            .build();
+        CommonProblems.modify(&mut doc);
+        doc
+    }
+
+    fn statuses(doc: &OpenApi) -> Vec<&str> {
+        let operation = doc.paths.paths["/things"]
+            .post
+            .as_ref()
+            .expect("the operation");
+        operation
+            .responses
+            .responses
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn an_operation_with_a_body_documents_the_refusals_of_any_body() {
+        use utoipa::openapi::path::OperationBuilder;
+        use utoipa::openapi::request_body::RequestBodyBuilder;
+        let with_body = OperationBuilder::new()
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", ContentBuilder::new().build())
+                    .build(),
+            ))
+            .build();
+        assert_eq!(
+            statuses(&document_with(with_body)),
+            ["413", "415", "500", "503"]
+        );
+        let without_body = OperationBuilder::new().build();
+        assert_eq!(statuses(&document_with(without_body)), ["500", "503"]);
     }
 
     #[tokio::test]
