@@ -27,6 +27,7 @@
 //!   reads it.
 //! - [`shutdown`]: a future that completes on SIGTERM or SIGINT.
 //! - [`text`]: client text without control characters, parsed as it is deserialized.
+//! - [`whole_number`]: JSON integers as JSON Schema counts them (`2.0` is 2).
 //! - [`workers`]: background tasks (consumers, relays) that stop with the server.
 //! - `testing` (feature `testing`): fresh databases and a spawned test app for integration
 //!   tests.
@@ -49,4 +50,5 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod whole_number;
 pub mod workers;

@@ -159,6 +159,43 @@ macro_rules! text_type {
     };
 }
 
+/// What a [`Text`] field whose value is trimmed and must then hold 1 to `max_chars`
+/// characters looks like in OpenAPI: a `pattern` that says exactly that (no control
+/// characters anywhere, whitespace around a first and last character that are not
+/// whitespace, at most `max_chars` characters between them included). Use it with
+/// `#[schema(schema_with = ..)]`, so fuzzers draw values the service accepts.
+pub fn trimmed_text_schema(max_chars: usize) -> utoipa::openapi::schema::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(trimmed_text_pattern(max_chars)))
+        .description(Some(format!(
+            "Text without control characters (U+0000-U+001F, U+007F-U+009F): 1 to \
+             {max_chars} characters once surrounding whitespace is trimmed."
+        )))
+        .build()
+}
+
+/// The pattern of [`trimmed_text_schema`].
+pub fn trimmed_text_pattern(max_chars: usize) -> String {
+    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    format!(
+        r"^[^\S{CONTROL}]*[^\s{CONTROL}]([^{CONTROL}]{{0,{}}}[^\s{CONTROL}])?[^\S{CONTROL}]*$",
+        max_chars.saturating_sub(2)
+    )
+}
+
+/// What a [`MultilineText`] field of at most `max_chars` characters looks like in OpenAPI.
+pub fn multiline_text_schema(max_chars: usize) -> utoipa::openapi::schema::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(MULTILINE_PATTERN))
+        .max_length(Some(max_chars))
+        .description(Some(
+            "Text without control characters other than tab, line feed and carriage return.",
+        ))
+        .build()
+}
+
 text_type!(
     Text,
     TEXT_PATTERN,

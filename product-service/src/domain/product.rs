@@ -44,17 +44,21 @@ impl Sku {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ProductBody {
     /// Stock-keeping unit, unique in the catalogue.
-    #[schema(example = "PIZZA-MARG")]
+    #[schema(example = "PIZZA-MARG", pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
     pub sku: String,
     /// Display name, 1-200 characters.
+    #[schema(schema_with = name_schema)]
     pub name: Text,
     /// Free text, at most 2000 characters; empty when absent.
     #[serde(default)]
+    #[schema(schema_with = description_schema)]
     pub description: MultilineText,
     /// Category used for filtering, 1-100 characters.
+    #[schema(schema_with = category_schema)]
     pub category: Text,
     /// Price in cents, 0 to 1,000,000,000.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "comanda_kit::whole_number::deserialize")]
     pub price_cents: i64,
     /// Units on hand, 0 to 1,000,000,000. Required on POST. On PUT, leave it out (or
     /// send the current count) to keep the stock as it is; a different count needs
@@ -62,11 +66,55 @@ pub struct ProductBody {
     /// `POST /api/v1/products/{id}/stock-adjustments`, whose deltas never erase a
     /// reservation made meanwhile.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "comanda_kit::whole_number::option::deserialize"
+    )]
     pub stock: Option<i32>,
     /// Orderable; defaults to true.
     #[serde(default = "yes")]
     pub active: bool,
+}
+
+/// The body of `POST /products` as documented: [`ProductBody`] with `stock` required (a
+/// new product needs a count). The handler reads a [`ProductBody`] and refuses a missing
+/// stock with 400 `invalid_product`; this type only describes that rule.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NewProductBody {
+    /// Stock-keeping unit, unique in the catalogue.
+    #[schema(example = "PIZZA-MARG", pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
+    sku: String,
+    /// Display name, 1-200 characters.
+    #[schema(schema_with = name_schema)]
+    name: Text,
+    /// Free text, at most 2000 characters; empty when absent.
+    #[schema(schema_with = description_schema, required = false)]
+    description: MultilineText,
+    /// Category used for filtering, 1-100 characters.
+    #[schema(schema_with = category_schema)]
+    category: Text,
+    /// Price in cents, 0 to 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    price_cents: i64,
+    /// Units on hand, 0 to 1,000,000,000. Later changes: stock adjustments.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    stock: i32,
+    /// Orderable; defaults to true.
+    #[schema(required = false)]
+    active: bool,
+}
+
+fn name_schema() -> utoipa::openapi::schema::Object {
+    comanda_kit::text::trimmed_text_schema(200)
+}
+
+fn category_schema() -> utoipa::openapi::schema::Object {
+    comanda_kit::text::trimmed_text_schema(100)
+}
+
+fn description_schema() -> utoipa::openapi::schema::Object {
+    comanda_kit::text::multiline_text_schema(2000)
 }
 
 fn yes() -> bool {
@@ -141,6 +189,30 @@ fn invalid(detail: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON Schema (and so the OpenAPI document) counts `2.0` as the integer 2.
+    #[test]
+    fn whole_numbers_spelled_with_a_fraction_are_the_integers_they_name() {
+        let body: ProductBody = serde_json::from_str(
+            r#"{"sku": "PZ-1", "name": "Pizza", "category": "mains",
+                "price_cents": 525.0, "stock": 3.0}"#,
+        )
+        .expect("a body with whole numbers");
+        assert_eq!((body.price_cents, body.stock), (525, Some(3)));
+        for broken in [
+            r#""price_cents": 525.5"#,
+            r#""price_cents": 1e19"#,
+            r#""stock": 3e9"#,
+        ] {
+            let json = format!(
+                r#"{{"sku": "PZ-1", "name": "Pizza", "category": "mains", "price_cents": 1, {broken}}}"#
+            );
+            assert!(
+                serde_json::from_str::<ProductBody>(&json).is_err(),
+                "{broken}"
+            );
+        }
+    }
 
     fn body() -> ProductBody {
         ProductBody {

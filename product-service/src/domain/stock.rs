@@ -15,11 +15,33 @@ use super::product::MAX_STOCK;
 pub struct StockAdjustmentBody {
     /// Units to add (positive: a delivery) or take (negative: breakage, a count found
     /// short); not 0, at most 1,000,000,000 either way.
-    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000, example = -2)]
+    #[schema(schema_with = delta_schema, example = -2)]
+    #[serde(deserialize_with = "comanda_kit::whole_number::deserialize")]
     pub delta: i32,
     /// Why, for the history: 1-200 characters.
-    #[schema(example = "two broken in the stock room")]
+    #[schema(example = "two broken in the stock room", schema_with = reason_schema)]
     pub reason: Text,
+}
+
+/// -1,000,000,000 to -1 or 1 to 1,000,000,000: a delta of 0 changes nothing and is refused.
+fn delta_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let range = |min: i32, max: i32| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    OneOfBuilder::new()
+        .item(range(-MAX_STOCK, -1))
+        .item(range(1, MAX_STOCK))
+        .build()
+        .into()
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Object {
+    comanda_kit::text::trimmed_text_schema(200)
 }
 
 /// An adjustment that passed validation.
@@ -84,6 +106,17 @@ fn invalid(detail: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delta_spelled_with_a_fraction_is_the_integer_it_names() {
+        let body: StockAdjustmentBody =
+            serde_json::from_str(r#"{"delta": -2.0, "reason": "broken"}"#).expect("a body");
+        assert_eq!(body.delta, -2);
+        assert!(
+            serde_json::from_str::<StockAdjustmentBody>(r#"{"delta": 0.5, "reason": "x"}"#)
+                .is_err()
+        );
+    }
 
     fn body(delta: i32, reason: &str) -> StockAdjustmentBody {
         StockAdjustmentBody {

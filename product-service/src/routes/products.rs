@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::precondition::{self, etag, IfMatch};
 use crate::db::products::{self, Filter, Product, WriteError};
 use crate::db::stock_adjustments::{self, REPLACE};
-use crate::domain::product::{ProductBody, ProductDraft};
+use crate::domain::product::{NewProductBody, ProductBody, ProductDraft};
 use crate::events::payloads::ProductDeleted;
 use crate::events::SOURCE;
 
@@ -139,7 +139,7 @@ pub async fn get(
     summary = "Add a product (admin)",
     tag = "products",
     security(("bearer_auth" = [])),
-    request_body = ProductBody,
+    request_body = NewProductBody,
     responses(
         (status = 201, description = "The product, with its id.", body = Product,
             headers(("ETag" = String, description = "The product's version."))),
@@ -202,7 +202,8 @@ pub async fn create(
         ("If-Match" = Option<String>, Header, description = "The `ETag` of the product as the \
             client read it, e.g. `\"7\"`. Needed to set `stock` to another count than the \
             current one; when given, the product must still be at that version, stock \
-            change or not."),
+            change or not. `*`, or entity tags (`\"7\"`, `W/\"7\"`) separated by commas.",
+            nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*"(, ?(W/)?"[!#-~]*")*)$"#),
     ),
     request_body = ProductBody,
     responses(

@@ -1,6 +1,6 @@
 //! The OpenAPI document the gateway merges into `/api/docs`.
 
-use comanda_kit::text::{MULTILINE_PATTERN, TEXT_PATTERN};
+use comanda_kit::text::{trimmed_text_pattern, MULTILINE_PATTERN};
 use product_service::domain::product::{MAX_PRICE_CENTS, MAX_STOCK};
 
 use crate::helpers::spawn_app;
@@ -39,7 +39,27 @@ async fn openapi_json_documents_every_catalogue_route() {
     let body = &doc["components"]["schemas"]["ProductBody"]["properties"];
     assert_eq!(body["price_cents"]["maximum"], MAX_PRICE_CENTS, "{body}");
     assert_eq!(body["stock"]["maximum"], MAX_STOCK, "{body}");
-    let schemas = &doc["components"]["schemas"];
-    assert_eq!(schemas["Text"]["pattern"], TEXT_PATTERN, "{schemas}");
-    assert_eq!(schemas["MultilineText"]["pattern"], MULTILINE_PATTERN);
+    // Text: no control characters, and the lengths the service enforces after trimming.
+    assert_eq!(body["name"]["pattern"], trimmed_text_pattern(200), "{body}");
+    assert_eq!(
+        body["category"]["pattern"],
+        trimmed_text_pattern(100),
+        "{body}"
+    );
+    assert_eq!(body["description"]["pattern"], MULTILINE_PATTERN, "{body}");
+    assert_eq!(body["description"]["maxLength"], 2000, "{body}");
+    let adjustment = &doc["components"]["schemas"]["StockAdjustmentBody"]["properties"];
+    assert_eq!(adjustment["reason"]["pattern"], trimmed_text_pattern(200));
+    // A delta of 0 is refused, so the document leaves it out.
+    let ranges = adjustment["delta"]["oneOf"].to_string();
+    assert!(
+        ranges.contains(r#""maximum":-1"#) && ranges.contains(r#""minimum":1"#),
+        "{ranges}"
+    );
+}
+
+#[tokio::test]
+async fn a_documented_path_answers_an_undeclared_method_with_a_405_naming_its_methods() {
+    let app = spawn_app().await;
+    app.http.assert_undeclared_methods_are_405().await;
 }
