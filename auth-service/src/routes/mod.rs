@@ -18,13 +18,15 @@ use utoipa::OpenApi as _;
 /// Registers auth-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
-    cfg.route("/.well-known/jwks.json", web::get().to(jwks::get))
+    // One resource per path, so a method it does not serve is a 405 naming the ones it
+    // does (kit::problem::method_not_allowed), not a 404.
+    cfg.service(web::resource("/.well-known/jwks.json").get(jwks::get))
         .service(
             web::scope("/api/v1/auth")
-                .route("/register", web::post().to(register::register))
-                .route("/accounts/{id}", web::get().to(accounts::get))
-                .route("/login", web::post().to(sessions::login))
-                .route("/refresh", web::post().to(sessions::refresh))
-                .route("/logout", web::post().to(sessions::logout)),
+                .service(web::resource("/register").post(register::register))
+                .service(web::resource("/accounts/{id}").get(accounts::get))
+                .service(web::resource("/login").post(sessions::login))
+                .service(web::resource("/refresh").post(sessions::refresh))
+                .service(web::resource("/logout").post(sessions::logout)),
         );
 }

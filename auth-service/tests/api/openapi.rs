@@ -27,10 +27,18 @@ async fn openapi_json_documents_every_auth_route_and_its_problems() {
     );
     let account = &doc["paths"]["/api/v1/auth/accounts/{id}"]["get"];
     assert!(account["security"].to_string().contains("bearer_auth"));
+    // An id that is no UUID is refused before anything else.
+    assert!(account["responses"]["400"].is_object(), "{account}");
     for schema in ["Problem", "Session", "RegistrationAccepted", "Account"] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
             "{schema} missing"
         );
     }
+}
+
+#[tokio::test]
+async fn a_documented_path_answers_an_undeclared_method_with_a_405_naming_its_methods() {
+    let stack = Stack::auth_only().await;
+    stack.auth.assert_undeclared_methods_are_405().await;
 }

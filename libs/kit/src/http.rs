@@ -7,7 +7,8 @@
 use std::future::Future;
 use std::net::TcpListener;
 
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
@@ -49,6 +50,13 @@ impl Server {
         let server = HttpServer::new(move || {
             // The last `wrap` runs first: the ids exist before the request span.
             App::new()
+                // Innermost: a known path with an unknown method answers 405 + `Allow`
+                // (services register each path as one resource), as a problem like every
+                // other error.
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, problem::method_not_allowed),
+                )
                 .wrap(from_fn(request_log::middleware))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(from_fn(correlation::middleware))

@@ -154,6 +154,29 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// Error handler (`ErrorHandlers`) for the 405 actix answers when a path is known but the
+/// method is not: the same 405 and `Allow` header, with a `method_not_allowed` problem as
+/// its body (actix's own is empty).
+pub fn method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut response = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    )
+    .error_response();
+    if let Some(allow) = allow {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
+    }
+    let res = actix_web::dev::ServiceResponse::new(req, response).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
+}
+
 /// Default service: any unknown route is a 404 problem.
 pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
     Problem::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()

@@ -187,6 +187,67 @@ impl TestApp {
         doc
     }
 
+    /// Asserts every path of `GET /openapi.json` (a UUID for each `{param}`) answers a
+    /// method it does not document (`TRACE`) with a 405 `method_not_allowed` problem whose
+    /// `Allow` header names exactly the documented methods.
+    pub async fn assert_undeclared_methods_are_405(&self) {
+        let doc: Value = self
+            .get(crate::openapi::OPENAPI_PATH)
+            .await
+            .json()
+            .await
+            .expect("/openapi.json body is JSON");
+        let paths = doc["paths"].as_object().expect("documented paths");
+        assert!(!paths.is_empty());
+        for (template, item) in paths {
+            let path: String = template
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        Uuid::new_v4().to_string()
+                    } else {
+                        segment.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let res = self
+                .client
+                .request(reqwest::Method::TRACE, format!("{}{path}", self.address))
+                .send()
+                .await
+                .expect("request");
+            let status = res.status().as_u16();
+            let allow = res
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let body: Value = res.json().await.unwrap_or_default();
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (405, Some("method_not_allowed")),
+                "TRACE {path}: {body}"
+            );
+            let mut allowed: Vec<String> = allow
+                .split(',')
+                .map(|m| m.trim().to_lowercase())
+                .filter(|m| !m.is_empty())
+                .collect();
+            allowed.sort();
+            let mut documented: Vec<String> = item
+                .as_object()
+                .expect("a path item")
+                .keys()
+                .filter(|k| ["get", "put", "post", "delete", "patch"].contains(&k.as_str()))
+                .cloned()
+                .collect();
+            documented.sort();
+            assert_eq!(allowed, documented, "Allow of {template}");
+        }
+    }
+
     async fn strings(&self, sql: &str) -> Vec<String> {
         let rows = self.sql().await.query(sql, &[]).await.expect("test query");
         rows.iter().map(|row| row.get(0)).collect()

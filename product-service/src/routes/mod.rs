@@ -16,20 +16,21 @@ use utoipa::OpenApi as _;
 /// Registers product-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
+    // One resource per path, so a method it does not serve is a 405 naming the ones it
+    // does (kit::problem::method_not_allowed), not a 404.
     cfg.service(
         web::scope("/api/v1/products")
-            .route("", web::get().to(products::list))
-            .route("", web::post().to(products::create))
-            .route("/{id}", web::get().to(products::get))
-            .route("/{id}", web::put().to(products::replace))
-            .route("/{id}", web::delete().to(products::delete))
-            .route(
-                "/{id}/stock-adjustments",
-                web::post().to(stock_adjustments::create),
+            .service(web::resource("").get(products::list).post(products::create))
+            .service(
+                web::resource("/{id}")
+                    .get(products::get)
+                    .put(products::replace)
+                    .delete(products::delete),
             )
-            .route(
-                "/{id}/stock-adjustments",
-                web::get().to(stock_adjustments::list),
+            .service(
+                web::resource("/{id}/stock-adjustments")
+                    .post(stock_adjustments::create)
+                    .get(stock_adjustments::list),
             ),
     );
 }

@@ -15,11 +15,12 @@ use utoipa::OpenApi as _;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
     // `/me` before `/{id}`: otherwise "me" would be parsed (and refused) as a UUID.
+    // One resource per path, so a method it does not serve is a 405 naming the ones it
+    // does (kit::problem::method_not_allowed), not a 404.
     cfg.service(
         web::scope("/api/v1/users")
-            .route("", web::get().to(users::list))
-            .route("/me", web::get().to(users::me))
-            .route("/me", web::put().to(users::update_me))
-            .route("/{id}", web::get().to(users::get)),
+            .service(web::resource("").get(users::list))
+            .service(web::resource("/me").get(users::me).put(users::update_me))
+            .service(web::resource("/{id}").get(users::get)),
     );
 }

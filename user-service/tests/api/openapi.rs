@@ -20,3 +20,9 @@ async fn openapi_json_documents_every_user_route() {
     assert!(list["responses"]["403"].is_object());
     assert!(doc["components"]["schemas"]["Profile"]["properties"]["email"].is_object());
 }
+
+#[tokio::test]
+async fn a_documented_path_answers_an_undeclared_method_with_a_405_naming_its_methods() {
+    let app = spawn_app().await;
+    app.app.assert_undeclared_methods_are_405().await;
+}

@@ -32,10 +32,20 @@ async fn search(query: web::Query<Search>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "limit": query.limit }))
 }
 
+async fn menu() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "dishes": [] }))
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/echo", web::post().to(echo))
-        .route("/items/{id}", web::get().to(by_id))
-        .route("/search", web::get().to(search));
+    // One resource with two methods: how services register a path.
+    cfg.service(
+        web::resource("/menu")
+            .route(web::get().to(menu))
+            .route(web::put().to(menu)),
+    )
+    .route("/echo", web::post().to(echo))
+    .route("/items/{id}", web::get().to(by_id))
+    .route("/search", web::get().to(search));
 }
 
 /// Spawns a kit server with the probe routes and `readiness`.

@@ -99,6 +99,33 @@ async fn a_missing_field_is_named_in_the_problem_detail() {
 }
 
 #[tokio::test]
+async fn a_known_path_answers_an_undeclared_method_with_a_405_problem_naming_the_allowed_ones() {
+    let app = spawn(Readiness::new());
+    let res = app
+        .client
+        .request(reqwest::Method::TRACE, format!("{}/menu", app.address))
+        .send()
+        .await
+        .expect("request");
+    let allow = res
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    let (status, problem) = problem(res).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let mut allowed: Vec<String> = allow
+        .expect("an Allow header")
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .collect();
+    allowed.sort();
+    assert_eq!(allowed, ["GET", "PUT"]);
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_a_413_problem() {
     let app = spawn(Readiness::new());
     let name = "x".repeat(comanda_kit::http::JSON_LIMIT_BYTES + 1);
