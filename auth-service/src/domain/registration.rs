@@ -113,7 +113,7 @@ impl Phone {
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
         let digits = body.chars().filter(char::is_ascii_digit).count();
-        if !allowed || !(6..=20).contains(&digits) || phone.len() > 30 {
+        if !allowed || !(6..=20).contains(&digits) || raw.chars().count() > 30 {
             return Err(Invalid::new(
                 "phone",
                 "must be 6 to 20 digits, optionally with +, spaces, dashes or parentheses",
@@ -131,6 +131,13 @@ impl Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented bound (`maxLength: 30`) counts the phone as sent.
+    #[test]
+    fn a_phone_longer_than_30_characters_as_sent_is_refused_even_when_blanks_pad_it() {
+        assert!(Phone::parse(&format!("000000{}", " ".repeat(25))).is_err());
+        assert!(Phone::parse(&format!("000000{}", " ".repeat(24))).is_ok());
+    }
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {

@@ -72,6 +72,8 @@ impl From<Account> for AccountView {
     security((), ("bearer_auth" = [])),
     responses(
         (status = 200, description = "The account.", body = AccountView),
+        (status = 400, description = "The id is not a UUID: `invalid_path`.",
+            body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The bearer token is invalid: `invalid_token`; or the \
             poll token is spent (its account has settled and was shown once) or older than \
             `auth.poll_token_ttl_secs`: `poll_token_expired`.",

@@ -28,15 +28,30 @@ pub struct RegistrationTopic(pub String);
 /// The registration body as sent.
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
-    #[schema(example = "ann@example.com")]
+    /// One `@`, at most 64 characters before it, a dotted domain after it, no whitespace
+    /// or control characters; at most 254 characters. Trimmed and lower-cased.
+    #[schema(
+        example = "ann@example.com",
+        max_length = 254,
+        pattern = r"^\s*[^\s@\u0000-\u001F\u007F-\u009F]{1,64}@[^\s@.\u0000-\u001F\u007F-\u009F]+(\.[^\s@.\u0000-\u001F\u007F-\u009F]+)+\s*$"
+    )]
     email: String,
-    /// At least 8 characters.
-    #[schema(example = "correct horse battery")]
+    /// 12 to 128 characters, kept as sent.
+    #[schema(example = "correct horse battery", min_length = 12, max_length = 128)]
     password: String,
-    #[schema(example = "Ann Smith")]
+    /// 1 to 100 characters after trimming, no control characters.
+    #[schema(
+        example = "Ann Smith",
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     full_name: String,
-    /// Optional; digits, spaces, `+`, `-`, `(`, `)`.
-    #[schema(example = "+34 600 000 000")]
+    /// Optional; an optional `+`, then 6 to 20 digits, with spaces, `-`, `(`, `)`; at
+    /// most 30 characters.
+    #[schema(
+        example = "+34 600 000 000",
+        max_length = 30,
+        pattern = r"^\s*\+?[ ()-]*([0-9][ ()-]*){6,20}\s*$"
+    )]
     phone: Option<String>,
 }
 

@@ -46,11 +46,32 @@ pub async fn me(user: AuthUser, pool: web::Data<Pool>) -> Result<HttpResponse, P
 /// `PUT /api/v1/users/me` body: the fields a user may change.
 #[derive(Deserialize, ToSchema)]
 pub struct ProfileBody {
-    #[schema(example = "Ann Smith")]
+    /// 1 to 100 characters after trimming, no control characters.
+    #[schema(
+        example = "Ann Smith",
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     full_name: String,
-    /// Optional; absent or empty removes it.
-    #[schema(example = "+34 600 000 000")]
+    /// Optional; absent or blank removes it. Else an optional `+`, then 6 to 20 digits,
+    /// with spaces, `-`, `(`, `)`; at most 30 characters.
+    #[schema(example = "+34 600 000 000", schema_with = phone_schema)]
     phone: Option<String>,
+}
+
+/// A blank phone (any length) removes it; any other is a number of at most 30 characters.
+fn phone_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    AnyOfBuilder::new()
+        .item(text().pattern(Some(r"^\s*$")))
+        .item(
+            text()
+                .pattern(Some(r"^\s*\+?[ ()-]*([0-9][ ()-]*){6,20}\s*$"))
+                .max_length(Some(30)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
 }
 
 /// `PUT /api/v1/users/me`: replaces name and phone; the email belongs to auth-service.
