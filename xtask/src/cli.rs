@@ -22,6 +22,9 @@ pub enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Only `test`'s schemathesis step: the whole API through the gateway, as a user and
+    /// as an admin, on a stack of its own (Postgres and the broker are made sure of first).
+    Schemathesis,
     /// Start the whole stack locally (no Docker) and wait until every process is ready.
     Up,
     /// Stop everything `up` (or `test`) started.
@@ -82,6 +85,7 @@ impl Command {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             Command::Test { args } => crate::test::run(&args),
+            Command::Schemathesis => crate::test::schemathesis_only(),
             Command::Up => crate::up::run(),
             Command::Down => crate::down::run(),
             Command::Demo { gateway } => crate::demo::run(&gateway),

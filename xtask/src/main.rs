@@ -15,6 +15,8 @@
 //! # Layout
 //! - `cli`: the command line (clap derive) and dispatch to one module per command.
 //! - `test`, `up`, `down`, `bench`: one file per command.
+//! - `schemathesis`: `test`'s last step, the outside tester over the whole API through the
+//!   gateway: installs schemathesis, starts its own stack, runs it as a user and an admin.
 //! - `chaos`: builds the binaries and runs the chaos suite (`e2e/tests/chaos`) at a given length.
 //! - `dlq`: `dlq list | replay`, the command line over `comanda_outbox::dead_letters`.
 //! - `postgres`: make sure a local Postgres answers; create databases.
@@ -44,6 +46,7 @@ mod exec;
 mod http;
 mod postgres;
 mod processes;
+mod schemathesis;
 mod stack;
 mod test;
 mod up;

@@ -76,6 +76,13 @@ pub fn ensure_database(name: &str) -> Result<()> {
     )
 }
 
+/// Drops database `name` (closing its connections) if it exists.
+pub fn drop_database(name: &str) -> Result<()> {
+    psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .map(drop)
+        .with_context(|| format!("postgres: could not drop {name}"))
+}
+
 /// Drops the databases earlier test runs left (`test_*`, see `comanda_kit::testing`):
 /// every test creates its own, and nothing else would ever remove them.
 pub fn drop_test_databases() -> Result<()> {
@@ -93,12 +100,7 @@ pub fn drop_test_databases() -> Result<()> {
         std::thread::scope(|scope| {
             let drops: Vec<_> = batch
                 .iter()
-                .map(|name| {
-                    scope.spawn(move || {
-                        psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .with_context(|| format!("postgres: could not drop {name}"))
-                    })
-                })
+                .map(|name| scope.spawn(move || drop_database(name)))
                 .collect();
             drops
                 .into_iter()

@@ -7,10 +7,11 @@ use anyhow::{bail, Result};
 
 use crate::{
     broker::{self, Broker, Lifetime},
-    exec, postgres,
+    exec, postgres, schemathesis,
 };
 
-/// Prepares Postgres and the broker, then runs fmt, clippy and the tests.
+/// Prepares Postgres and the broker, then runs fmt, clippy, the tests and schemathesis
+/// over the whole API ([`schemathesis`]).
 ///
 /// fmt and clippy failures do not stop the run: one CI run reports every failing step.
 pub fn run(extra_args: &[String]) -> Result<()> {
@@ -22,10 +23,12 @@ pub fn run(extra_args: &[String]) -> Result<()> {
     broker.create_topics()?;
     ensure_compose_tool();
 
-    let steps: [(&str, &dyn Fn() -> Result<()>); 3] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 4] = [
         ("fmt", &fmt),
         ("clippy", &clippy),
         ("tests", &|| tests(&broker, extra_args)),
+        // After the tests, which have built every binary; on the same broker.
+        ("schemathesis", &schemathesis::run),
     ];
     let mut failed = Vec::new();
     for (name, step) in steps {
@@ -37,8 +40,17 @@ pub fn run(extra_args: &[String]) -> Result<()> {
     if !failed.is_empty() {
         bail!("failed steps: {}", failed.join(", "));
     }
-    say!("all steps passed: fmt, clippy, tests");
+    say!("all steps passed: fmt, clippy, tests, schemathesis");
     Ok(())
+}
+
+/// `cargo xtask schemathesis`: the schemathesis step alone, on a broker and Postgres made
+/// sure of as for the whole run.
+pub fn schemathesis_only() -> Result<()> {
+    postgres::ensure_running()?;
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    broker.create_topics()?;
+    schemathesis::run()
 }
 
 /// Sets the variables integration tests read to reach Postgres and the broker.

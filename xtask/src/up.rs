@@ -208,7 +208,7 @@ fn print_summary() {
 
 /// The bootstrapped admin of auth-service's dev defaults, read from the file itself so
 /// the summary cannot drift from what the service really creates.
-fn dev_admin() -> Option<(String, String)> {
+pub(crate) fn dev_admin() -> Option<(String, String)> {
     let defaults =
         std::fs::read_to_string(workspace::root().join("auth-service/config/default.toml")).ok()?;
     let admin = defaults
