@@ -46,6 +46,9 @@ pub struct Options {
     /// Where each process appends its stdout and stderr (`<dir>/<process>.log`); none:
     /// discarded, unless `TEST_LOG` is set (then they go to the test's output).
     pub log_dir: Option<PathBuf>,
+    /// Where the binaries are (e.g. `target/release` for a benchmark); none:
+    /// `target/debug`.
+    pub bin_dir: Option<PathBuf>,
 }
 
 /// A running system. Every process is killed when it drops.
@@ -56,6 +59,7 @@ pub struct Stack {
     pub provider: String,
     processes: Vec<Process>,
     log_dir: Option<PathBuf>,
+    bin_dir: PathBuf,
     env: TestEnv,
 }
 
@@ -76,7 +80,10 @@ impl Stack {
 
     /// The whole system on `env`'s broker and topic prefix, with `options`.
     pub async fn start_with(env: TestEnv, options: Options) -> Self {
-        check_binaries();
+        let bin_dir = options
+            .bin_dir
+            .unwrap_or_else(|| target_dir().join("debug"));
+        check_binaries(&bin_dir);
         let mut processes = Vec::new();
         for name in SERVICES {
             let database = comanda_kit::testing::fresh_database(&format!("e2e_{name}")).await;
@@ -156,6 +163,7 @@ impl Stack {
             provider,
             processes,
             log_dir: options.log_dir,
+            bin_dir,
             env,
         };
         if let Some(dir) = &stack.log_dir {
@@ -250,7 +258,7 @@ impl Stack {
 
     fn spawn(&self, name: &str) -> Child {
         let process = self.process(name);
-        let mut command = Command::new(binary(name));
+        let mut command = Command::new(self.bin_dir.join(name));
         command
             .envs(process.vars.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
@@ -315,9 +323,9 @@ fn short_name(service: &str) -> String {
 /// test` runs) builds every binary before any test starts, because each binary's
 /// package has integration tests; run alone, build first:
 /// `cargo build --bins && cargo nextest run -p e2e`.
-fn check_binaries() {
+fn check_binaries(bin_dir: &Path) {
     for name in BINARIES {
-        let path = binary(name);
+        let path = bin_dir.join(name);
         assert!(
             path.exists(),
             "{} is missing: run `cargo build --bins` (or the whole suite) first",
@@ -336,10 +344,6 @@ pub fn target_dir() -> PathBuf {
 fn workspace_root() -> PathBuf {
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR"));
     e2e.parent().unwrap_or(e2e).to_path_buf()
-}
-
-fn binary(name: &str) -> PathBuf {
-    target_dir().join("debug").join(name)
 }
 
 fn append(path: &Path) -> File {

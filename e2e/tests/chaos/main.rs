@@ -159,6 +159,7 @@ fn options(log_dir: std::path::PathBuf) -> Options {
             .map(|(p, k, v)| ((*p).to_owned(), (*k).to_owned(), (*v).to_owned()))
             .collect(),
         log_dir: Some(log_dir),
+        ..Options::default()
     }
 }
 

@@ -77,6 +77,7 @@ async fn stack(payment_timeout_secs: u64, delayed_success_ms: u64) -> Stack {
             ),
         ],
         log_dir: None,
+        ..Options::default()
     };
     Stack::start_with(comanda_testkit::TestEnv::new().await, options).await
 }
@@ -399,6 +400,7 @@ async fn a_provider_that_stops_answering_is_retried_and_charges_once() {
             "1000".into(),
         )],
         log_dir: None,
+        ..Options::default()
     };
     let stack = Stack::start_with(env, options).await;
     let (client, _) = Client::customer(&stack.gateway, "retry@example.com").await;
