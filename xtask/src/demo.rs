@@ -3,9 +3,10 @@
 //! Against a running stack (`cargo xtask up`), through the gateway: registers a
 //! user and waits until user-service's answer made the account ACTIVE, logs in,
 //! places one order that stock can serve and one it cannot, waits for each to be
-//! decided by product-service, cancels the first (compensation: its stock comes
-//! back) and prints each order's timeline — every event with its producer and
-//! correlation id.
+//! decided by product-service, pays the first at the sandbox provider's checkout
+//! with the good test card (PAID), pays a second one with the declined card
+//! (CANCELLED, its stock back), cancels the paid one (refunded, stock back) and
+//! prints each order's timeline — every event with its producer and correlation id.
 
 use std::time::{Duration, Instant};
 
@@ -140,14 +141,16 @@ pub fn run(base: &str) -> Result<()> {
     );
 
     say!("4. order 1 unit (stock can serve it) and 1000 units (more than any demo product has)");
+    let stock_path = format!("/api/v1/products/{product_id}");
     let served = place(&client, &auth, &product_id, 1)?;
     let refused = place(&client, &auth, &product_id, 1_000)?;
-    let served = settle(&client, &auth, &served)?;
+    let served = payable(&client, &auth, &served)?;
     say!(
-        "   order {} is {} — total {} cents",
+        "   order {} is {} — total {} cents, stock held; pay at {}",
         served["id"],
         served["status"],
-        served["total_cents"]
+        served["total_cents"],
+        served["payment"]["checkout_url"]
     );
     let refused = settle(&client, &auth, &refused)?;
     say!(
@@ -157,8 +160,42 @@ pub fn run(base: &str) -> Result<()> {
         refused["shortfalls"]
     );
 
-    say!("5. cancel the confirmed order (compensation: product-service releases its stock)");
+    say!("5. pay the confirmed order with the test card 4242 4242 4242 4242");
     let served_id = text(&served, "id")?;
+    pay(&served, "4242 4242 4242 4242")?;
+    let paid = client.wait_for(
+        &format!("/api/v1/orders/{served_id}"),
+        &auth,
+        Duration::from_secs(30),
+        |o| o["status"] != "CONFIRMED",
+    )?;
+    say!(
+        "   order {served_id} is {} (the provider's signed webhook → payment-service → payment.succeeded)",
+        paid["status"]
+    );
+
+    say!("6. order 2 more and pay with the declined card 4000 0000 0000 0002");
+    let before = stock(&client, &stock_path)?;
+    let declined = place(&client, &auth, &product_id, 2)?;
+    let declined = payable(&client, &auth, &declined)?;
+    pay(&declined, "4000 0000 0000 0002")?;
+    let declined_id = text(&declined, "id")?;
+    let declined = client.wait_for(
+        &format!("/api/v1/orders/{declined_id}"),
+        &auth,
+        Duration::from_secs(30),
+        |o| o["status"] != "CONFIRMED",
+    )?;
+    client.wait_for(&stock_path, &[], Duration::from_secs(30), |p| {
+        p["stock"].as_i64() == Some(before)
+    })?;
+    say!(
+        "   order {declined_id} is {} ({}); stock back to {before}",
+        declined["status"],
+        declined["cancellation_reason"]
+    );
+
+    say!("7. cancel the paid order (compensation: its stock comes back, its payment is refunded)");
     let (status, cancelled) = client.call(
         "POST",
         &format!("/api/v1/orders/{served_id}/cancel"),
@@ -166,6 +203,12 @@ pub fn run(base: &str) -> Result<()> {
         None,
     )?;
     expect(status, 200, &cancelled)?;
+    let refunded = client.wait_for(
+        &format!("/api/v1/orders/{served_id}"),
+        &auth,
+        Duration::from_secs(30),
+        |o| o["refund"]["status"] == "succeeded",
+    )?;
     client.wait_for(
         &format!("/api/v1/orders/{served_id}/timeline"),
         &auth,
@@ -177,8 +220,13 @@ pub fn run(base: &str) -> Result<()> {
             })
         },
     )?;
+    say!(
+        "   order {served_id} is {}, refund {}",
+        refunded["status"],
+        refunded["refund"]["status"]
+    );
 
-    for order in [&served, &refused] {
+    for order in [&served, &declined, &refused] {
         let order_id = text(order, "id")?;
         let (_, timeline) = client.call(
             "GET",
@@ -197,7 +245,9 @@ pub fn run(base: &str) -> Result<()> {
             );
         }
     }
-    say!("done: registration, a confirmed order, a rejected order and a compensated cancel");
+    say!(
+        "done: registration, an order paid then cancelled and refunded, one declined, one rejected"
+    );
     Ok(())
 }
 
@@ -216,6 +266,40 @@ fn place(
     expect(status, 202, &order)?;
     say!("   order {} accepted as {}", order["id"], order["status"]);
     text(&order, "id")
+}
+
+/// Waits until order `id` is CONFIRMED with a checkout to pay at (or decided otherwise).
+fn payable(client: &Client, auth: &[(&str, &str)], id: &str) -> Result<Value> {
+    let order = client.wait_for(
+        &format!("/api/v1/orders/{id}"),
+        auth,
+        Duration::from_secs(30),
+        |o| {
+            o["status"] != "PENDING"
+                && (o["status"] != "CONFIRMED" || o["payment"]["checkout_url"].is_string())
+        },
+    )?;
+    if order["status"] != "CONFIRMED" {
+        bail!("order {id} was not confirmed: {order}");
+    }
+    Ok(order)
+}
+
+/// Enters `card` on the order's checkout page at the provider (not through the gateway:
+/// the customer's browser goes to the provider, as with a real processor). A declined
+/// card is a 200 too: the checkout answers with the failed session.
+fn pay(order: &Value, card: &str) -> Result<()> {
+    let checkout = text(&order["payment"], "checkout_url")?;
+    let (status, answer) =
+        Client::new(&checkout).call("POST", "/pay", &[], Some(json!({ "card_number": card })))?;
+    expect(status, 200, &answer)
+}
+
+/// The product's stock now.
+fn stock(client: &Client, path: &str) -> Result<i64> {
+    let (status, product) = client.call("GET", path, &[], None)?;
+    expect(status, 200, &product)?;
+    product["stock"].as_i64().context("no stock")
 }
 
 fn settle(client: &Client, auth: &[(&str, &str)], id: &str) -> Result<Value> {

@@ -178,7 +178,7 @@ fn print_summary() {
     println!(
         "  {:<16} {:<48}",
         "postgres",
-        postgres::database_url("<comanda_auth|comanda_user|comanda_order|comanda_product>")
+        postgres::database_url("<comanda_auth|_user|_order|_product|_payment>")
     );
     println!();
     println!("  health:      curl http://127.0.0.1:8080/health   (each process: /health /ready /metrics)");
@@ -202,7 +202,7 @@ fn print_summary() {
         }
         None => println!("  admin:       see [admin] in auth-service/config/default.toml"),
     }
-    println!("  demo:        cargo xtask demo   (register, order, reject, cancel, timelines)");
+    println!("  demo:        cargo xtask demo   (register, order, pay, decline, reject, cancel + refund, timelines)");
     println!("  stop:        cargo xtask down");
 }
 
