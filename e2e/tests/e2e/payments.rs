@@ -152,6 +152,25 @@ async fn place_polling_every(
     (path, payable)
 }
 
+/// Places an order of one `product`; its path once it is CONFIRMED (with or without
+/// a checkout yet).
+async fn place_until_confirmed(client: &Client, product: &str) -> String {
+    let (status, order) = client
+        .post(
+            "/api/v1/orders",
+            json!({"lines": [{"product_id": product, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{order}");
+    let path = format!("/api/v1/orders/{}", id(&order));
+    client
+        .settle(&path, "the order is CONFIRMED", |o| {
+            o["status"] == "CONFIRMED"
+        })
+        .await;
+    path
+}
+
 /// The customer enters `card` on the order's checkout page; the provider's answer.
 async fn pay(order: &Value, card: &str) -> (u16, Value) {
     let checkout = order["payment"]["checkout_url"]
@@ -355,19 +374,7 @@ async fn orders_wait_in_confirmed_while_payment_service_is_down_then_complete() 
     let (product, _, _) = product_with(&client, 10).await;
 
     stack.kill("payment-service");
-    let (status, order) = client
-        .post(
-            "/api/v1/orders",
-            json!({"lines": [{"product_id": product, "quantity": 1}]}),
-        )
-        .await;
-    assert_eq!(status, 202, "{order}");
-    let path = format!("/api/v1/orders/{}", id(&order));
-    client
-        .settle(&path, "the order is CONFIRMED", |o| {
-            o["status"] == "CONFIRMED"
-        })
-        .await;
+    let path = place_until_confirmed(&client, &product).await;
     tokio::time::sleep(Duration::from_secs(30)).await;
     let (_, waiting) = client.get(&path).await;
     assert_eq!(waiting["status"], "CONFIRMED", "{waiting}");
@@ -408,19 +415,7 @@ async fn a_provider_that_stops_answering_is_retried_and_charges_once() {
 
     // Frozen, not gone: connections are accepted and never answered.
     stack.pause("sandbox-provider");
-    let (status, order) = client
-        .post(
-            "/api/v1/orders",
-            json!({"lines": [{"product_id": product, "quantity": 1}]}),
-        )
-        .await;
-    assert_eq!(status, 202, "{order}");
-    let path = format!("/api/v1/orders/{}", id(&order));
-    client
-        .settle(&path, "the order is CONFIRMED", |o| {
-            o["status"] == "CONFIRMED"
-        })
-        .await;
+    let path = place_until_confirmed(&client, &product).await;
     // Several create calls time out meanwhile, each retried with the same key.
     tokio::time::sleep(Duration::from_secs(6)).await;
     stack.resume("sandbox-provider");
