@@ -19,6 +19,8 @@ use comanda_outbox::topics;
 pub struct DlqWatch {
     /// Bootstrap servers.
     pub brokers: String,
+    /// How the reader signs in (the relay's own Kafka user).
+    pub security: comanda_kit::settings::KafkaSecurity,
     /// The DLQ topic (with the deployment's topic prefix).
     pub topic: String,
     /// Time between two reads.
@@ -61,8 +63,10 @@ async fn round(
     let mut reader = match reader {
         Some(reader) => reader,
         None => {
-            topics::ensure(&watch.brokers, &[&watch.topic]).await?;
-            Reader::new(&watch.brokers, &watch.topic)?
+            let durability = topics::Durability::default();
+            topics::ensure_secured(&watch.brokers, &watch.security, &[&watch.topic], durability)
+                .await?;
+            Reader::secured(&watch.brokers, &watch.security, &watch.topic)?
         }
     };
     // The reader's broker calls block: keep them off the runtime's workers, and

@@ -37,6 +37,14 @@ pub struct Settings {
 pub struct SourceSettings {
     /// Postgres URL (secret: it may carry a password).
     pub url: SecretString,
+    /// The Kafka user this source's rows are published as: the service's own, so the
+    /// broker's ACLs let them reach only that service's topics (docs/events.md, "Trust
+    /// model"). Empty: the relay's own `kafka` settings (tansu, the tests).
+    #[serde(default)]
+    pub sasl_username: String,
+    /// That user's password.
+    #[serde(default)]
+    pub sasl_password: Option<SecretString>,
 }
 
 /// How the relay batches, polls and cleans up.
@@ -121,6 +129,7 @@ impl Settings {
     pub fn dlq_watch(&self) -> DlqWatch {
         DlqWatch {
             brokers: self.kafka.brokers.clone(),
+            security: self.kafka.security(),
             topic: self.kafka.topic(topics::DLQ),
             every: Duration::from_millis(self.relay.dlq_watch_interval_ms.max(100)),
         }
@@ -134,6 +143,14 @@ impl Settings {
             .map(|(name, source)| {
                 let mut config =
                     RelayConfig::new(name, source.url.expose_secret(), &self.kafka.brokers);
+                config.security = if source.sasl_username.is_empty() {
+                    self.kafka.security()
+                } else {
+                    let password = source.sasl_password.clone();
+                    self.kafka
+                        .security()
+                        .as_user(&source.sasl_username, password)
+                };
                 if let Some(instance) = &self.relay.instance {
                     config.instance = instance.clone();
                 }

@@ -23,7 +23,8 @@ pub struct Application {
 impl Application {
     /// Binds the HTTP port; relaying starts in [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let mut readiness = Readiness::new().with_kafka(&settings.kafka.brokers);
+        let mut readiness =
+            Readiness::new().with_secured_kafka(&settings.kafka.brokers, settings.kafka.security());
         for (name, source) in &settings.sources {
             // One connection each, only for `/ready`: publishing uses its own session.
             let database = DatabaseSettings {

@@ -51,6 +51,7 @@ enum Check {
 /// reused for [`BROKER_CHECK_TTL`].
 struct BrokerCheck {
     brokers: String,
+    security: crate::settings::KafkaSecurity,
     /// Created on first use and kept for good (librdkafka reconnects by itself); stays
     /// `None` while creating it fails (e.g. a malformed broker list).
     client: std::sync::Mutex<Option<Arc<BaseConsumer>>>,
@@ -60,9 +61,10 @@ struct BrokerCheck {
 }
 
 impl BrokerCheck {
-    fn new(brokers: String) -> Self {
+    fn new(brokers: String, security: crate::settings::KafkaSecurity) -> Self {
         Self {
             brokers,
+            security,
             client: std::sync::Mutex::new(None),
             last: tokio::sync::Mutex::new(None),
         }
@@ -100,8 +102,8 @@ impl BrokerCheck {
                 Some(existing) => existing.clone(),
                 None => {
                     let created: Arc<BaseConsumer> = Arc::new(
-                        ClientConfig::new()
-                            .set("bootstrap.servers", &self.brokers)
+                        self.security
+                            .apply(ClientConfig::new().set("bootstrap.servers", &self.brokers))
                             .create()
                             .map_err(|e| e.to_string())?,
                     );
@@ -154,9 +156,20 @@ impl Readiness {
     /// Adds a `kafka` check: a metadata fetch from `brokers`, through one client kept
     /// for the process, at most once per [`BROKER_CHECK_TTL`] (probes in between get
     /// the last answer).
-    pub fn with_kafka(mut self, brokers: impl Into<String>) -> Self {
-        self.checks
-            .push(Check::Kafka(Arc::new(BrokerCheck::new(brokers.into()))));
+    pub fn with_kafka(self, brokers: impl Into<String>) -> Self {
+        self.with_secured_kafka(brokers, crate::settings::KafkaSecurity::default())
+    }
+
+    /// [`Readiness::with_kafka`] signing in with `security`.
+    pub fn with_secured_kafka(
+        mut self,
+        brokers: impl Into<String>,
+        security: crate::settings::KafkaSecurity,
+    ) -> Self {
+        self.checks.push(Check::Kafka(Arc::new(BrokerCheck::new(
+            brokers.into(),
+            security,
+        ))));
         self
     }
 

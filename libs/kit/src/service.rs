@@ -54,7 +54,8 @@ where
         .with_database(pool.clone())
         .with_stalls(stalls);
     if settings.kafka.ready_check {
-        readiness = readiness.with_kafka(&settings.kafka.brokers);
+        readiness =
+            readiness.with_secured_kafka(&settings.kafka.brokers, settings.kafka.security());
     }
     let pool = web::Data::new(pool);
     let server = Server::bind(&settings.http, readiness, move |cfg| {

@@ -95,6 +95,66 @@ pub struct KafkaSettings {
     /// low (README, "The broker", has the measurements).
     #[serde(default = "default_fetch_wait_max_ms")]
     pub fetch_wait_max_ms: u64,
+    /// `security.protocol` of this process's Kafka clients, e.g. `SASL_PLAINTEXT`; empty:
+    /// librdkafka's default (plaintext, no sign-in: tansu, the tests).
+    #[serde(default)]
+    pub security_protocol: String,
+    /// `sasl.mechanism`, e.g. `SCRAM-SHA-512`; empty: none set.
+    #[serde(default)]
+    pub sasl_mechanism: String,
+    /// The Kafka user this process signs in as (its own: see docs/events.md, "Trust model").
+    #[serde(default)]
+    pub sasl_username: String,
+    /// That user's password (Debug prints `[REDACTED]`).
+    #[serde(default)]
+    pub sasl_password: Option<SecretString>,
+}
+
+/// How a Kafka client signs in: [`KafkaSettings`]' `security_protocol`, `sasl_*` fields,
+/// given to every rdkafka client of the process. The default signs in as nobody.
+#[derive(Debug, Clone, Default)]
+pub struct KafkaSecurity {
+    /// `security.protocol`; empty: not set.
+    pub protocol: String,
+    /// `sasl.mechanism`; empty: not set.
+    pub mechanism: String,
+    /// `sasl.username`; empty: not set.
+    pub username: String,
+    /// `sasl.password`.
+    pub password: Option<SecretString>,
+}
+
+impl KafkaSecurity {
+    /// The same protocol and mechanism, signed in as `username` with `password` (the
+    /// relay publishes each service's outbox as that service).
+    pub fn as_user(&self, username: &str, password: Option<SecretString>) -> Self {
+        Self {
+            username: username.to_owned(),
+            password,
+            ..self.clone()
+        }
+    }
+
+    /// Sets the non-empty fields on `config`.
+    pub fn apply<'a>(
+        &self,
+        config: &'a mut rdkafka::ClientConfig,
+    ) -> &'a mut rdkafka::ClientConfig {
+        use secrecy::ExposeSecret;
+        for (key, value) in [
+            ("security.protocol", &self.protocol),
+            ("sasl.mechanism", &self.mechanism),
+            ("sasl.username", &self.username),
+        ] {
+            if !value.is_empty() {
+                config.set(key, value);
+            }
+        }
+        if let Some(password) = &self.password {
+            config.set("sasl.password", password.expose_secret());
+        }
+        config
+    }
 }
 
 /// The fetch wait for the local broker (tansu 0.6.0), which holds a fetch for the whole
@@ -153,6 +213,20 @@ impl KafkaSettings {
             replication_factor: 1,
             min_insync_replicas: 1,
             fetch_wait_max_ms: default_fetch_wait_max_ms(),
+            security_protocol: String::new(),
+            sasl_mechanism: String::new(),
+            sasl_username: String::new(),
+            sasl_password: None,
+        }
+    }
+
+    /// How this process's Kafka clients sign in.
+    pub fn security(&self) -> KafkaSecurity {
+        KafkaSecurity {
+            protocol: self.security_protocol.clone(),
+            mechanism: self.sasl_mechanism.clone(),
+            username: self.sasl_username.clone(),
+            password: self.sasl_password.clone(),
         }
     }
 
@@ -324,6 +398,37 @@ impl SecuredSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kafka_clients_sign_in_as_the_settings_say_and_the_password_is_never_printed() {
+        let kafka: KafkaSettings = serde_json::from_value(serde_json::json!({
+            "brokers": "kafka:9092",
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_username": "order-service",
+            "sasl_password": "s3cret-value",
+        }))
+        .expect("kafka settings");
+        let mut config = rdkafka::ClientConfig::new();
+        kafka.security().apply(&mut config);
+        assert_eq!(config.get("security.protocol"), Some("SASL_PLAINTEXT"));
+        assert_eq!(config.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+        assert_eq!(config.get("sasl.username"), Some("order-service"));
+        assert_eq!(config.get("sasl.password"), Some("s3cret-value"));
+        assert!(!format!("{kafka:?} {:?}", kafka.security()).contains("s3cret"));
+        // The relay publishes a source as that service's user, same protocol.
+        let relay = kafka.security().as_user("product-service", None);
+        let mut config = rdkafka::ClientConfig::new();
+        relay.apply(&mut config);
+        assert_eq!(config.get("sasl.username"), Some("product-service"));
+        assert_eq!(config.get("sasl.password"), None);
+        // Nothing set: nothing changes (tansu, the tests).
+        let mut config = rdkafka::ClientConfig::new();
+        KafkaSettings::new("127.0.0.1:9092")
+            .security()
+            .apply(&mut config);
+        assert_eq!(config.get("security.protocol"), None);
+    }
 
     #[test]
     fn only_the_exact_environment_names_parse() {

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use comanda_kit::settings::KafkaSecurity;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
@@ -121,8 +122,18 @@ pub async fn ensure_durable(
     topics: &[&str],
     durability: Durability,
 ) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    ensure_secured(brokers, &KafkaSecurity::default(), topics, durability).await
+}
+
+/// [`ensure_durable`], signing in with `security`.
+pub async fn ensure_secured(
+    brokers: &str,
+    security: &KafkaSecurity,
+    topics: &[&str],
+    durability: Durability,
+) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = security
+        .apply(ClientConfig::new().set("bootstrap.servers", brokers))
         .create()
         .context("creating the Kafka admin client")?;
     let min_insync = durability.min_insync_replicas.to_string();

@@ -95,6 +95,8 @@ async fn the_relay_reports_the_dlqs_pending_entries_and_the_oldest_ones_age_unti
         "dlq".into(),
         outbox_relay::settings::SourceSettings {
             url: db.url.clone().into(),
+            sasl_username: String::new(),
+            sasl_password: None,
         },
     );
     let app = Application::build(settings).await.expect("relay builds");

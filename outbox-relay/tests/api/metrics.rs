@@ -22,6 +22,8 @@ async fn the_relay_reports_published_total_backlog_leadership_and_latency_on_met
         "metrics".into(),
         SourceSettings {
             url: db.url.clone().into(),
+            sasl_username: String::new(),
+            sasl_password: None,
         },
     );
     let app = Application::build(settings).await.expect("relay builds");

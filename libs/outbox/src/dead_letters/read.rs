@@ -43,8 +43,21 @@ pub struct Reader {
 impl Reader {
     /// A reader of `topic` that has read nothing yet.
     pub fn new(brokers: &str, topic: &str) -> anyhow::Result<Self> {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
+        Self::secured(
+            brokers,
+            &comanda_kit::settings::KafkaSecurity::default(),
+            topic,
+        )
+    }
+
+    /// [`Reader::new`], signing in with `security`.
+    pub fn secured(
+        brokers: &str,
+        security: &comanda_kit::settings::KafkaSecurity,
+        topic: &str,
+    ) -> anyhow::Result<Self> {
+        let consumer: BaseConsumer = security
+            .apply(ClientConfig::new().set("bootstrap.servers", brokers))
             // Required by librdkafka, never used: partitions are assigned, not
             // subscribed, and no offset is ever committed.
             .set("group.id", "comanda-dlq-reader")

@@ -17,6 +17,8 @@ use rdkafka::ClientConfig;
 
 use super::watchdog::Watchdog;
 use super::{attach, Handler, Inbox};
+use comanda_kit::settings::KafkaSecurity;
+
 use crate::{kafka, topics};
 
 /// Builds an [`Inbox`]: which topics, which handlers, how patient.
@@ -33,6 +35,7 @@ pub struct InboxBuilder {
     assignment: Assignment,
     durability: topics::Durability,
     fetch_wait: Option<Duration>,
+    security: KafkaSecurity,
 }
 
 impl InboxBuilder {
@@ -51,7 +54,14 @@ impl InboxBuilder {
             assignment: Assignment::Group,
             durability: topics::Durability::default(),
             fetch_wait: None,
+            security: KafkaSecurity::default(),
         }
+    }
+
+    /// How its Kafka clients sign in (default: not at all).
+    pub fn security(mut self, security: KafkaSecurity) -> Self {
+        self.security = security;
+        self
     }
 
     /// How durable the topics this inbox creates are (default: one broker).
@@ -124,7 +134,7 @@ impl InboxBuilder {
     pub async fn build(self, pool: Pool<AsyncPgConnection>) -> anyhow::Result<Inbox> {
         let mut wanted: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         wanted.push(&self.dlq_topic);
-        topics::ensure_durable(&self.brokers, &wanted, self.durability).await?;
+        topics::ensure_secured(&self.brokers, &self.security, &wanted, self.durability).await?;
         let mut subscribed: Vec<String> = self.handlers.keys().cloned().collect();
         subscribed.sort();
         let member_config = self.member_config();
@@ -132,10 +142,14 @@ impl InboxBuilder {
             .create()
             .context("creating the Kafka consumer")?;
         attach(&consumer, &subscribed, self.assignment)?;
-        let probe: BaseConsumer = kafka::consumer_config(&self.brokers, &self.name)
+        let probe: BaseConsumer = self
+            .security
+            .apply(&mut kafka::consumer_config(&self.brokers, &self.name))
             .create()
             .context("creating the consumer group probe")?;
-        let dlq: FutureProducer = kafka::dlq_producer_config(&self.brokers)
+        let dlq: FutureProducer = self
+            .security
+            .apply(&mut kafka::dlq_producer_config(&self.brokers))
             .create()
             .context("creating the DLQ producer")?;
         Ok(Inbox {
@@ -170,6 +184,7 @@ impl InboxBuilder {
         if let Some(wait) = self.fetch_wait {
             config.set("fetch.wait.max.ms", wait.as_millis().to_string());
         }
+        self.security.apply(&mut config);
         config
     }
 }

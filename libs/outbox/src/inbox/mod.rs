@@ -153,6 +153,7 @@ impl Inbox {
     /// this process's static member name.
     pub fn for_service(kafka: &KafkaSettings, group: &str, stalls: &Stalls) -> InboxBuilder {
         Self::builder(&kafka.group(group), &kafka.brokers)
+            .security(kafka.security())
             .dlq_topic(kafka.topic(topics::DLQ))
             .stalls(stalls.clone())
             .stall_timeout(kafka.consumer_stall_timeout())

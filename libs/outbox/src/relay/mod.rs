@@ -34,6 +34,9 @@ pub struct RelayConfig {
     pub database_url: String,
     /// Kafka bootstrap servers.
     pub brokers: String,
+    /// How the producer signs in: as the source's own Kafka user, so the broker's ACLs
+    /// let this source's rows reach only its own topics (docs/events.md, "Trust model").
+    pub security: comanda_kit::settings::KafkaSecurity,
     /// Name of this relay instance, shown as the session's `application_name`.
     pub instance: String,
     /// Rows claimed per batch.
@@ -74,6 +77,7 @@ impl RelayConfig {
             source: source.to_owned(),
             database_url: database_url.to_owned(),
             brokers: brokers.to_owned(),
+            security: comanda_kit::settings::KafkaSecurity::default(),
             instance: format!("outbox-relay-{}", std::process::id()),
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
@@ -112,9 +116,14 @@ impl Relay {
             &config.dead_peer,
         )
         .await?;
-        let publisher = Publisher::new(&config.brokers, config.send_timeout)?;
-        if let Err(error) =
-            topics::ensure_durable(&config.brokers, topics::ALL, config.durability).await
+        let publisher = Publisher::secured(&config.brokers, &config.security, config.send_timeout)?;
+        if let Err(error) = topics::ensure_secured(
+            &config.brokers,
+            &config.security,
+            topics::ALL,
+            config.durability,
+        )
+        .await
         {
             tracing::warn!(%error, "could not ensure topics; will retry on demand");
         }
@@ -214,9 +223,13 @@ impl Relay {
         // code varies (unknown topic, timeout), so re-create the batch's topics
         // after any failure: it is idempotent and cheap.
         let wanted: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
-        if let Err(e) =
-            topics::ensure_durable(&self.config.brokers, &dedup(wanted), self.config.durability)
-                .await
+        if let Err(e) = topics::ensure_secured(
+            &self.config.brokers,
+            &self.config.security,
+            &dedup(wanted),
+            self.config.durability,
+        )
+        .await
         {
             tracing::debug!(error = %e, "could not ensure the batch's topics");
         }

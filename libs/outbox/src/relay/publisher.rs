@@ -9,6 +9,8 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 
 use super::source::OutboxRow;
+use comanda_kit::settings::KafkaSecurity;
+
 use crate::kafka::{self, HEADER_CORRELATION_ID, HEADER_ID, HEADER_TRACEPARENT, HEADER_TYPE};
 
 /// What became of one batch.
@@ -26,6 +28,7 @@ pub struct BatchResult {
 /// replaced when librdkafka declares it dead.
 pub struct Publisher {
     brokers: String,
+    security: KafkaSecurity,
     producer: FutureProducer,
     send_timeout: Duration,
 }
@@ -34,9 +37,19 @@ impl Publisher {
     /// Creates the producer (connecting happens lazily in librdkafka); a batch not
     /// fully acked within `send_timeout` fails.
     pub fn new(brokers: &str, send_timeout: Duration) -> anyhow::Result<Self> {
+        Self::secured(brokers, &KafkaSecurity::default(), send_timeout)
+    }
+
+    /// [`Publisher::new`], signing in with `security`.
+    pub fn secured(
+        brokers: &str,
+        security: &KafkaSecurity,
+        send_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             brokers: brokers.to_owned(),
-            producer: create(brokers)?,
+            security: security.clone(),
+            producer: create(brokers, security)?,
             send_timeout,
         })
     }
@@ -108,7 +121,7 @@ impl Publisher {
         if let Some((code, reason)) = self.producer.client().fatal_error() {
             tracing::warn!(?code, %reason, "producer failed fatally");
         }
-        self.producer = create(&self.brokers)?;
+        self.producer = create(&self.brokers, &self.security)?;
         Ok(())
     }
 
@@ -118,8 +131,9 @@ impl Publisher {
     }
 }
 
-fn create(brokers: &str) -> anyhow::Result<FutureProducer> {
-    kafka::relay_producer_config(brokers)
+fn create(brokers: &str, security: &KafkaSecurity) -> anyhow::Result<FutureProducer> {
+    security
+        .apply(&mut kafka::relay_producer_config(brokers))
         .create()
         .context("creating the Kafka producer")
 }
