@@ -4,10 +4,11 @@
 #
 #     docker build --target runtime --build-arg BIN=order-service -t comanda/order-service .
 #
-# BIN is one of auth-service, user-service, order-service, product-service, gateway,
-# outbox-relay. Nothing before the `runtime` stage depends on BIN: the dependency layer
-# (cargo-chef "cook") and ONE `cargo build --release --locked` of all six binaries are the
-# same for every image, so the six images of docker-compose.yml share them (BuildKit runs
+# BIN is one of auth-service, user-service, order-service, product-service, payment-service,
+# sandbox-provider, gateway, outbox-relay. Nothing before the `runtime` stage depends on BIN:
+# the dependency layer (cargo-chef "cook") and ONE `cargo build --release --locked` of all
+# eight binaries are the same for every image, so the eight images of docker-compose.yml
+# share them (BuildKit runs
 # identical steps of concurrent builds once; the classic builder reuses its cache), and
 # each image only copies its own binary. Building per image instead compiled and linked
 # the shared crates six times in parallel: about six times slower, and at risk of running
@@ -41,8 +42,8 @@ COPY . .
 # The deployable binaries (every workspace member with a src/main.rs except xtask; a test in
 # xtask/tests/stack keeps this list complete). Each lands in /out with the listener port of
 # its embedded defaults, for the HEALTHCHECK.
-ENV COMANDA_BINARIES="auth-service user-service order-service product-service outbox-relay gateway"
-RUN cargo build --release --locked --bin auth-service --bin user-service --bin order-service --bin product-service --bin outbox-relay --bin gateway \
+ENV COMANDA_BINARIES="auth-service user-service order-service product-service payment-service sandbox-provider outbox-relay gateway"
+RUN cargo build --release --locked --bin auth-service --bin user-service --bin order-service --bin product-service --bin payment-service --bin sandbox-provider --bin outbox-relay --bin gateway \
     && mkdir /out \
     && for bin in ${COMANDA_BINARIES}; do \
         cp "target/release/${bin}" /out/ \

@@ -61,8 +61,25 @@ fn interpolate_defaults(text: &str) -> String {
     out
 }
 
-/// A password for the variables that have no default, as a user's `.env` sets them.
-pub const TEST_ENV: &str = "GRAFANA_ADMIN_PASSWORD=not-a-real-password\n";
+/// The variables that have no default (`${NAME:?message}`): Compose refuses to start
+/// until `.env` sets each.
+pub fn required_variables() -> std::collections::BTreeSet<String> {
+    variables()
+        .into_iter()
+        .filter(|(_, rest)| rest.starts_with(":?"))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// A value for every variable that has no default, as a user's `.env` sets them, except
+/// those named in `leave_out`.
+pub fn test_env_without(leave_out: &[&str]) -> String {
+    required_variables()
+        .into_iter()
+        .filter(|name| !leave_out.contains(&name.as_str()))
+        .map(|name| format!("{name}=not-a-real-password\n"))
+        .collect()
+}
 
 /// `docker-compose config -q` of the file with `env_file` as its env file (and nothing from
 /// the caller's environment or a developer's `.env`): success, and what it printed.
@@ -126,7 +143,7 @@ pub fn variables() -> Vec<(String, String)> {
 
 #[test]
 fn docker_compose_accepts_the_compose_file_once_the_grafana_password_is_set() {
-    let (ok, stderr) = docker_compose_config(TEST_ENV);
+    let (ok, stderr) = docker_compose_config(&test_env_without(&[]));
     assert!(
         ok,
         "`docker-compose config -q` rejected docker-compose.yml:\n{stderr}"
@@ -134,11 +151,14 @@ fn docker_compose_accepts_the_compose_file_once_the_grafana_password_is_set() {
 }
 
 #[test]
-fn docker_compose_accepts_the_example_env_file_once_the_grafana_password_is_filled_in() {
-    let example = workspace::read(".env.example").replace(
-        "\nGRAFANA_ADMIN_PASSWORD=\n",
-        "\nGRAFANA_ADMIN_PASSWORD=chosen-by-the-user\n",
-    );
+fn docker_compose_accepts_the_example_env_file_once_its_empty_passwords_are_filled_in() {
+    let mut example = workspace::read(".env.example");
+    for name in required_variables() {
+        example = example.replace(
+            &format!("\n{name}=\n"),
+            &format!("\n{name}=chosen-by-the-user\n"),
+        );
+    }
     assert!(example.contains("=chosen-by-the-user"));
     let (ok, stderr) = docker_compose_config(&example);
     assert!(ok, "rejected with .env.example:\n{stderr}");
@@ -213,6 +233,12 @@ const KEYS_WITHOUT_DEFAULTS: &[(&str, &str)] = &[
     ("*", "auth.public_key_pem"),
     ("*", "auth.issuer"),
     ("*", "auth.audience"),
+    ("*", "kafka.security_protocol"),
+    ("*", "kafka.sasl_mechanism"),
+    ("*", "kafka.sasl_username"),
+    ("*", "kafka.sasl_password"),
+    ("outbox-relay", "sources.*.sasl_username"),
+    ("outbox-relay", "sources.*.sasl_password"),
     ("auth-service", "auth.private_key_pem"),
     ("outbox-relay", "relay.instance"),
     ("outbox-relay", "sources.*.url"),
@@ -274,7 +300,7 @@ fn services_reach_each_other_by_compose_name_and_port() {
     };
     let gateway = environment(&services["gateway"]);
     let relay = environment(&services["outbox-relay"]);
-    for upstream in ["auth", "user", "order", "product"] {
+    for upstream in ["auth", "user", "order", "product", "payment"] {
         let service = format!("{upstream}-service");
         let variable = format!("COMANDA__UPSTREAMS__{}__URLS", upstream.to_uppercase());
         assert_eq!(
@@ -308,7 +334,8 @@ fn services_reach_each_other_by_compose_name_and_port() {
             "comanda_auth",
             "comanda_user",
             "comanda_order",
-            "comanda_product"
+            "comanda_product",
+            "comanda_payment"
         ]
         .map(String::from)
         .into()
@@ -329,10 +356,14 @@ fn kafka_init_creates_exactly_the_catalogued_topics() {
         "kafka-init TOPICS vs libs/outbox/src/topics.rs ALL"
     );
     assert_eq!(init["TOPIC_PARTITIONS"], workspace::catalogued_partitions());
-    let script = strings(&services(&compose)["kafka-init"]["command"]).join("\n");
+    assert_eq!(
+        strings(&services(&compose)["kafka-init"]["entrypoint"]),
+        ["/bin/bash", "/etc/comanda/kafka/init.sh"]
+    );
+    let script = workspace::read("docker/kafka/init.sh");
     assert!(
-        script.contains("for topic in $$TOPICS")
-            && script.contains("--partitions \"$$TOPIC_PARTITIONS\"")
+        script.contains("for topic in $TOPICS")
+            && script.contains("--partitions \"$TOPIC_PARTITIONS\"")
     );
 }
 

@@ -7,7 +7,7 @@ use crate::compose::{compose, docker_compose_config, environment, scalar, servic
 use crate::workspace;
 
 #[test]
-fn only_the_gateway_grafana_and_kafka_ui_are_published_and_only_on_loopback() {
+fn only_the_gateway_grafana_kafka_ui_and_the_sandbox_checkout_are_published_and_only_on_loopback() {
     let compose = compose();
     let published: BTreeMap<String, Vec<String>> = services(&compose)
         .iter()
@@ -18,6 +18,8 @@ fn only_the_gateway_grafana_and_kafka_ui_are_published_and_only_on_loopback() {
         ("gateway", "127.0.0.1:8080:8080"),
         ("grafana", "127.0.0.1:3000:3000"),
         ("kafka-ui", "127.0.0.1:7070:8080"),
+        // The sandbox's checkout pages, which a customer's browser opens.
+        ("sandbox-provider", "127.0.0.1:5030:5030"),
     ]
     .into_iter()
     .map(|(name, port)| (name.to_owned(), vec![port.to_owned()]))
@@ -59,8 +61,10 @@ fn grafanas_admin_password_comes_from_env_with_no_working_default() {
             .any(|line| line == "GRAFANA_ADMIN_PASSWORD="),
         ".env.example leaves the Grafana password for the user to choose"
     );
-    // Compose itself refuses to start without one: no env file, or the example as it is.
-    for env_file in [String::new(), example] {
+    // Compose itself refuses to start without one, every other password set: without it,
+    // or with the example's empty one.
+    let others = crate::compose::test_env_without(&["GRAFANA_ADMIN_PASSWORD"]);
+    for env_file in [others.clone(), format!("{others}GRAFANA_ADMIN_PASSWORD=\n")] {
         let (ok, stderr) = docker_compose_config(&env_file);
         assert!(
             !ok && stderr.contains("set GRAFANA_ADMIN_PASSWORD in .env"),

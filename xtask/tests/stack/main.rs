@@ -17,5 +17,6 @@ mod compose;
 mod dashboards;
 mod docker;
 mod exposure;
+mod kafka_acl;
 mod queries;
 mod workspace;
