@@ -11,16 +11,6 @@ use anyhow::Result;
 use crate::broker::{self, Lifetime};
 use crate::{exec, postgres, test};
 
-/// The processes the suite starts: built first, since the test never builds them.
-const BINARIES: [&str; 6] = [
-    "auth-service",
-    "user-service",
-    "order-service",
-    "product-service",
-    "outbox-relay",
-    "gateway",
-];
-
 /// Prepares Postgres and tansu like `cargo xtask test`, builds the binaries and runs
 /// the suite with `orders` orders over `seconds` seconds, a fault every `fault_every`
 /// seconds (schedule from `seed`).
@@ -28,12 +18,12 @@ pub fn run(orders: u64, seconds: u64, fault_every: u64, seed: Option<u64>) -> Re
     postgres::ensure_running()?;
     // The suite pauses a tansu of its own; this one gives it the binary (`TANSU_BIN`).
     let broker = broker::ensure_running(Lifetime::ThisRun)?;
-    let mut build = exec::cargo();
-    build.args(["build", "--locked", "--bins"]);
-    for binary in BINARIES {
-        build.args(["-p", binary]);
-    }
-    exec::step("build", &mut build)?;
+    // Every binary of the workspace, as `up` builds them: the suite's stack runs them all
+    // and never builds (a list here went stale when payments added two).
+    exec::step(
+        "build",
+        exec::cargo().args(["build", "--locked", "--workspace", "--bins"]),
+    )?;
     let mut command = exec::cargo();
     command.args([
         "test",
