@@ -26,7 +26,12 @@ pub enum Command {
     /// as an admin, on a stack of its own (Postgres and the broker are made sure of first).
     Schemathesis,
     /// Start the whole stack locally (no Docker) and wait until every process is ready.
-    Up,
+    Up {
+        /// Run release builds (for putting load on it; the default debug builds are for
+        /// development).
+        #[arg(long)]
+        release: bool,
+    },
     /// Stop everything `up` (or `test`) started.
     Down,
     /// Against a running stack: register, log in, order (once served, once refused
@@ -86,7 +91,7 @@ impl Command {
         match self {
             Command::Test { args } => crate::test::run(&args),
             Command::Schemathesis => crate::test::schemathesis_only(),
-            Command::Up => crate::up::run(),
+            Command::Up { release } => crate::up::run(release),
             Command::Down => crate::down::run(),
             Command::Demo { gateway } => crate::demo::run(&gateway),
             Command::Dlq(dlq) => crate::dlq::run(dlq),

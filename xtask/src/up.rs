@@ -20,22 +20,26 @@ use crate::{
 /// How long every process together gets to answer 200 on `/ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Prepares Postgres, the broker and the databases, builds, starts and waits for readiness.
-pub fn run() -> Result<()> {
+/// Prepares Postgres, the broker and the databases, builds (release builds when
+/// `release`), starts and waits for readiness.
+pub fn run(release: bool) -> Result<()> {
     postgres::ensure_running()?;
     let broker = broker::ensure_running(Lifetime::UntilDown)?;
     broker.create_topics()?;
     for database in stack::databases() {
         postgres::ensure_database(database)?;
     }
-    exec::step(
-        "build",
-        exec::cargo().args(["build", "--workspace", "--bins"]),
-    )?;
+    let mut build = exec::cargo();
+    build.args(["build", "--workspace", "--bins"]);
+    if release {
+        build.arg("--release");
+    }
+    exec::step("build", &mut build)?;
 
+    let profile = if release { "release" } else { "debug" };
     let mut starting = Vec::new();
     for process in PROCESSES {
-        starting.push(start(process)?);
+        starting.push(start(process, profile)?);
     }
     wait_until_ready(starting)?;
     print_summary();
@@ -55,7 +59,8 @@ enum Check {
     Died(String),
 }
 
-fn start(process: &'static Process) -> Result<Starting> {
+/// Starts `process` from `target/<profile>/`, unless an earlier `up` left it running.
+fn start(process: &'static Process, profile: &str) -> Result<Starting> {
     let mut starting = Starting {
         process,
         child: None,
@@ -65,7 +70,7 @@ fn start(process: &'static Process) -> Result<Starting> {
         say!("{} already running (pid {pid})", process.name);
         return Ok(starting);
     }
-    let bin = workspace::target_dir().join("debug").join(process.name);
+    let bin = workspace::target_dir().join(profile).join(process.name);
     let mut command = Command::new(&bin);
     command.envs(process.env());
     let child = processes::spawn(process.name, &mut command, Group::Own)?;
