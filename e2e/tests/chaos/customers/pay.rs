@@ -24,6 +24,12 @@ const SLOW_CARD: &str = "4000 0000 0000 3220";
 /// the saga takes to get there (stock reserved, payment-service's session, back).
 const FIRST_LOOK: Duration = Duration::from_secs(1);
 
+/// The longest a customer waits between two looks at an order whose checkout has not
+/// appeared. Looks back off (1 s, 2 s, 4 s, then this), as a person reloading a page
+/// would: a customer with many orders waiting must not read every one of them on
+/// every turn, or a slow saga is buried under its own customers' polling.
+const MAX_LOOK_INTERVAL: Duration = Duration::from_secs(5);
+
 /// What a customer still has to do.
 #[derive(Default)]
 pub struct Due {
@@ -43,7 +49,10 @@ impl Due {
 /// An order its customer means to pay, and the card it will enter.
 pub struct ToPay {
     order: String,
-    placed: Instant,
+    /// When to look at the order next.
+    next_look: Instant,
+    /// How long after that look the one after it comes, if the checkout is not there.
+    interval: Duration,
     card: &'static str,
 }
 
@@ -80,7 +89,8 @@ impl Load {
         match card {
             Some(card) => due.payments.push(ToPay {
                 order,
-                placed: Instant::now(),
+                next_look: Instant::now() + FIRST_LOOK,
+                interval: FIRST_LOOK,
                 card,
             }),
             None => self.record(|l| {
@@ -93,14 +103,16 @@ impl Load {
     /// and drops those that ended; the rest wait for the next turn.
     pub(super) async fn pay_due(&self, token: &str, due: &mut Due, rng: &mut Rng) {
         let now = Instant::now();
-        for to_pay in std::mem::take(&mut due.payments) {
-            if now < to_pay.placed + FIRST_LOOK {
+        for mut to_pay in std::mem::take(&mut due.payments) {
+            if now < to_pay.next_look {
                 due.payments.push(to_pay);
                 continue;
             }
             let url = match self.checkout(token, &to_pay.order).await {
                 Checkout::Open(url) => url,
                 Checkout::NotYet => {
+                    to_pay.interval = (to_pay.interval * 2).min(MAX_LOOK_INTERVAL);
+                    to_pay.next_look = Instant::now() + to_pay.interval;
                     due.payments.push(to_pay);
                     continue;
                 }
