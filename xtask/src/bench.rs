@@ -61,3 +61,37 @@ pub fn fetch() -> Result<()> {
     test::harness_env(&mut command, &broker);
     exec::step("bench fetch", &mut command)
 }
+
+/// Every process a stack runs, built in release for the e2e bench.
+const STACK_PACKAGES: [&str; 8] = [
+    "sandbox-provider",
+    "auth-service",
+    "user-service",
+    "order-service",
+    "product-service",
+    "payment-service",
+    "outbox-relay",
+    "gateway",
+];
+
+/// The whole saga against the database's ceiling: `cargo bench -p e2e --bench saga`,
+/// on release binaries of every process (built first).
+pub fn e2e(extra_args: &[String]) -> Result<()> {
+    postgres::ensure_running()?;
+    // The bench runs a tansu of its own; this one is made sure of for `TANSU_BIN`.
+    let broker = broker::ensure_running(Lifetime::ThisRun)?;
+    let mut build = exec::cargo();
+    build.args(["build", "--release"]);
+    for package in STACK_PACKAGES {
+        build.args(["-p", package]);
+    }
+    exec::step("build release binaries", &mut build)?;
+    let mut command = exec::cargo();
+    command.args(["bench", "-p", "e2e", "--bench", "saga"]);
+    if !extra_args.is_empty() {
+        command.arg("--").args(extra_args);
+    }
+    command.env("BENCH_BIN_DIR", workspace::target_dir().join("release"));
+    test::harness_env(&mut command, &broker);
+    exec::step("bench e2e", &mut command)
+}

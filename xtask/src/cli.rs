@@ -83,6 +83,17 @@ pub enum Bench {
     /// What the consumers' fetch wait (`kafka.fetch_wait_max_ms`) costs and buys on the
     /// local broker: produce → consume latency and idle CPU per wait.
     Fetch,
+    /// The whole saga (release binaries): orders/s from POST to the stock decision,
+    /// latencies and CPU per order by process, against the same SQL transactions run
+    /// straight on Postgres: `cargo bench -p e2e --bench saga`.
+    ///
+    /// Arguments after `--` go to the bench, e.g. `-- --clients 8,32 --seconds 30 --rate 100`
+    /// (`-- --help` lists them).
+    E2e {
+        /// Extra arguments for the bench binary.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
 }
 
 impl Command {
@@ -105,6 +116,7 @@ impl Command {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),
                 Bench::Fetch => crate::bench::fetch(),
+                Bench::E2e { args } => crate::bench::e2e(&args),
             },
         }
     }

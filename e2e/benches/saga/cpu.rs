@@ -1,0 +1,125 @@
+//! CPU time from `/proc` (Linux): of each process of the stack, of every Postgres
+//! backend, of the broker, of this bench's clients and of the whole machine, so the
+//! report can say what one order costs and where.
+
+use std::fs;
+
+/// Clock ticks per second of `/proc`'s counters (`USER_HZ`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// What a sample covers: a name for the report and where its ticks come from.
+#[derive(Clone)]
+pub enum Watched {
+    /// One process.
+    Process { name: String, pid: u32 },
+    /// Every process whose command is `comm` (Postgres forks a process per connection).
+    Command { name: String, comm: String },
+}
+
+impl Watched {
+    fn name(&self) -> &str {
+        match self {
+            Watched::Process { name, .. } | Watched::Command { name, .. } => name,
+        }
+    }
+
+    fn ticks(&self) -> u64 {
+        match self {
+            Watched::Process { pid, .. } => process_ticks(&pid.to_string()).unwrap_or(0),
+            Watched::Command { comm, .. } => command_ticks(comm),
+        }
+    }
+}
+
+/// Cumulative counters at one moment, in clock ticks.
+pub struct Sample {
+    machine_busy: u64,
+    machine_total: u64,
+    watched: Vec<(String, u64)>,
+}
+
+/// CPU used between two samples.
+pub struct Used {
+    /// Fraction of all CPUs' time that was busy.
+    pub busy: f64,
+    /// Seconds of CPU, the whole machine.
+    pub machine_seconds: f64,
+    /// Seconds of CPU of each watched entry, in the order watched.
+    pub seconds: Vec<(String, f64)>,
+}
+
+impl Sample {
+    /// The counters now; zero where `/proc` cannot be read.
+    pub fn now(watched: &[Watched]) -> Self {
+        let (machine_busy, machine_total) = machine_ticks().unwrap_or((0, 0));
+        Self {
+            machine_busy,
+            machine_total,
+            watched: watched
+                .iter()
+                .map(|w| (w.name().to_owned(), w.ticks()))
+                .collect(),
+        }
+    }
+
+    /// What was used from `before` to `self`.
+    pub fn since(&self, before: &Self) -> Used {
+        let seconds = |ticks: u64| ticks as f64 / TICKS_PER_SECOND;
+        let busy = self.machine_busy.saturating_sub(before.machine_busy);
+        let total = self.machine_total.saturating_sub(before.machine_total);
+        Used {
+            busy: busy as f64 / total.max(1) as f64,
+            machine_seconds: seconds(busy),
+            seconds: self
+                .watched
+                .iter()
+                .zip(&before.watched)
+                .map(|((name, after), (_, before))| {
+                    (name.clone(), seconds(after.saturating_sub(*before)))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// (busy, total) ticks of all CPUs: the first line of `/proc/stat`; idle and iowait
+/// (the 4th and 5th columns) are not busy.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+    Some((total - idle, total))
+}
+
+/// utime + stime of `/proc/<entry>/stat` (fields 14 and 15, counted after the
+/// `(comm)` that may hold spaces).
+fn process_ticks(entry: &str) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{entry}/stat")).ok()?;
+    let after_name: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(after_name.get(11)?.parse::<u64>().ok()? + after_name.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The ticks of every process whose `comm` is `comm`. A process that exits between two
+/// samples takes its ticks with it; Postgres's backends here are the services'
+/// pooled connections, which live as long as the stack.
+fn command_ticks(comm: &str) -> u64 {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm)
+        })
+        .filter_map(|pid| process_ticks(&pid))
+        .sum()
+}
