@@ -3,6 +3,7 @@
 //! report can say what one order costs and where.
 
 use std::fs;
+use std::time::Instant;
 
 /// Clock ticks per second of `/proc`'s counters (`USER_HZ`, 100 on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -33,6 +34,7 @@ impl Watched {
 
 /// Cumulative counters at one moment, in clock ticks.
 pub struct Sample {
+    at: Instant,
     machine_busy: u64,
     machine_total: u64,
     watched: Vec<(String, u64)>,
@@ -46,6 +48,8 @@ pub struct Used {
     pub machine_seconds: f64,
     /// Seconds of CPU of each watched entry, in the order watched.
     pub seconds: Vec<(String, f64)>,
+    /// Seconds between the two samples.
+    pub wall: f64,
 }
 
 impl Sample {
@@ -53,6 +57,7 @@ impl Sample {
     pub fn now(watched: &[Watched]) -> Self {
         let (machine_busy, machine_total) = machine_ticks().unwrap_or((0, 0));
         Self {
+            at: Instant::now(),
             machine_busy,
             machine_total,
             watched: watched
@@ -68,6 +73,7 @@ impl Sample {
         let busy = self.machine_busy.saturating_sub(before.machine_busy);
         let total = self.machine_total.saturating_sub(before.machine_total);
         Used {
+            wall: self.at.duration_since(before.at).as_secs_f64(),
             busy: busy as f64 / total.max(1) as f64,
             machine_seconds: seconds(busy),
             seconds: self

@@ -25,7 +25,8 @@
 //! Printed per run: orders/s accepted, decided during the load and overall, POST
 //! latency and POST → decided p50/p99 with the hops in between (see `hops`), CPU time
 //! per order of each process (Postgres: every backend on the machine, the broker, the
-//! bench's own clients, and the whole machine, from `/proc`), and the outbox/inbox
+//! bench's own clients, and the whole machine, from `/proc`) with what each burns idle
+//! (sampled for 5 s before the load) and the rest net of it, and the outbox/inbox
 //! backlog when the load ended.
 //!
 //! `--only saturation,ceiling,paced` (or `BENCH_ONLY`) runs some parts. Needs Postgres
@@ -65,6 +66,8 @@ use report::{decided_quantiles, load_average, ms, print_cpu, report, since, verd
 const RATIO_GOAL: f64 = 0.5;
 const PACED_P50_GOAL_MS: f64 = 50.0;
 const PACED_P99_GOAL_MS: f64 = 150.0;
+/// How long the system's idle CPU is sampled before the load.
+const IDLE: Duration = Duration::from_secs(5);
 
 /// The bench's knobs.
 #[derive(Debug, Parser)]
@@ -149,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
                 ceiling.elapsed.as_secs_f64(),
                 ceiling.failed
             );
-            print_cpu(&ceiling.cpu, ceiling.orders);
+            print_cpu(&ceiling.cpu, ceiling.orders, None);
             Some(ceiling.per_second())
         } else {
             None
@@ -218,8 +221,11 @@ async fn e2e(
         db.wait_decided(patience).await?;
         db.wait_settled(patience).await?;
     }
-    println!("   {}", load_average());
     let watched = watched(&run.stack, &run.broker);
+    let idle = Sample::now(&watched);
+    tokio::time::sleep(IDLE).await;
+    let idle = Sample::now(&watched).since(&idle);
+    println!("   {}", load_average());
     let before = Sample::now(&watched);
     let start = SystemTime::now();
     let tally = load("load")
@@ -254,7 +260,7 @@ async fn e2e(
          ({settle_seconds:.1} s{}; payment-service's checkouts included):",
         if settled { "" } else { ", NOT settled" }
     );
-    print_cpu(&cpu, tally.placed.len() as u64);
+    print_cpu(&cpu, tally.placed.len() as u64, Some(&idle));
     if let Pace::Rate(rate) = pace {
         let (p50, p99) = decided_quantiles(&tally, &decisions);
         let met = p50 <= PACED_P50_GOAL_MS && p99 <= PACED_P99_GOAL_MS && !decisions.is_empty();

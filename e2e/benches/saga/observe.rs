@@ -160,7 +160,9 @@ impl Databases {
                 .await?
                 .get(0);
             let sent = published.get(&full).copied().unwrap_or(0);
-            inbox.push((consumer, topic, sent - applied));
+            // A consumer may apply an event before the relay has stamped it published
+            // (the stamp follows the broker's ack): never below zero.
+            inbox.push((consumer, topic, (sent - applied).max(0)));
         }
         Ok(Backlog { outbox, inbox })
     }

@@ -94,21 +94,46 @@ pub fn decided_quantiles(tally: &Tally, decisions: &HashMap<Uuid, Decision>) -> 
     (quantile(0.5), quantile(0.99))
 }
 
-/// CPU per order by process, the costliest first, and the machine's.
-pub fn print_cpu(used: &Used, orders: u64) {
+/// CPU per order by process, the costliest first, and the machine's. With `idle` (the
+/// same processes sampled while nothing was ordered), each line also says what the
+/// process burns idle (polling: fetch waits, deadline workers, the relay's fallback
+/// poll) and what is left per order net of that.
+pub fn print_cpu(used: &Used, orders: u64, idle: Option<&Used>) {
     let per_order = |seconds: f64| seconds * 1000.0 / orders.max(1) as f64;
-    let mut processes = used.seconds.clone();
-    processes.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (name, seconds) in processes {
+    let idle_rate = |name: &str| {
+        let idle = idle?;
+        let (_, seconds) = idle.seconds.iter().find(|(n, _)| n == name)?;
+        Some(seconds / idle.wall.max(0.001))
+    };
+    let mut rows: Vec<(String, f64, Option<f64>)> = used
+        .seconds
+        .iter()
+        .map(|(name, seconds)| {
+            let rate = idle_rate(name);
+            let net = rate.map(|r| (seconds - r * used.wall).max(0.0));
+            (name.clone(), *seconds, net)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.2.unwrap_or(b.1).total_cmp(&a.2.unwrap_or(a.1)));
+    for (name, seconds, net) in rows {
+        let idle = match (idle_rate(&name), net) {
+            (Some(rate), Some(net)) => format!(
+                "; idle {:>4.0}% of a core; net of idle {:>7.3} ms per order",
+                rate * 100.0,
+                per_order(net)
+            ),
+            _ => String::new(),
+        };
         println!(
-            "     {name:<26} {:>7.3} ms CPU per order ({seconds:.1} s)",
+            "     {name:<25} {:>7.3} ms CPU per order ({seconds:>6.1} s){idle}",
             per_order(seconds)
         );
     }
     println!(
-        "     {:<26} {:>7.3} ms CPU per order (CPUs {:.0}% busy, other work on the machine included)",
+        "     {:<25} {:>7.3} ms CPU per order ({:>6.1} s; CPUs {:.0}% busy, other work on the machine included)",
         "machine",
         per_order(used.machine_seconds),
+        used.machine_seconds,
         used.busy * 100.0
     );
 }
