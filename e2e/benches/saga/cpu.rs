@@ -1,6 +1,7 @@
-//! CPU time from `/proc` (Linux): of each process of the stack, of every Postgres
-//! backend, of the broker, of this bench's clients and of the whole machine, so the
-//! report can say what one order costs and where.
+//! CPU time from `/proc` (Linux): of each process of the stack, of the Postgres
+//! backends serving its databases (and of the server's own processes), of the broker,
+//! of this bench's clients and of the whole machine, so the report can say what one
+//! order costs and where.
 
 use std::fs;
 use std::time::Instant;
@@ -13,21 +14,42 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub enum Watched {
     /// One process.
     Process { name: String, pid: u32 },
-    /// Every process whose command is `comm` (Postgres forks a process per connection).
-    Command { name: String, comm: String },
+    /// The Postgres backends (and autovacuum workers) serving `databases`, except the
+    /// bench's own connections (`exclude`): the server is shared with other work, whose
+    /// backends must not count.
+    Backends {
+        name: String,
+        databases: Vec<String>,
+        exclude: Vec<u32>,
+    },
+    /// Postgres's own processes (WAL writer, checkpointer, background writer, ...):
+    /// they work for every database on the server, ours among them.
+    PostgresServer { name: String },
 }
 
 impl Watched {
     fn name(&self) -> &str {
         match self {
-            Watched::Process { name, .. } | Watched::Command { name, .. } => name,
+            Watched::Process { name, .. }
+            | Watched::Backends { name, .. }
+            | Watched::PostgresServer { name } => name,
         }
     }
 
     fn ticks(&self) -> u64 {
         match self {
             Watched::Process { pid, .. } => process_ticks(&pid.to_string()).unwrap_or(0),
-            Watched::Command { comm, .. } => command_ticks(comm),
+            Watched::Backends {
+                databases, exclude, ..
+            } => postgres_ticks(|pid, words| {
+                !exclude.contains(&pid) && words.iter().any(|w| databases.iter().any(|d| d == w))
+            }),
+            Watched::PostgresServer { .. } => postgres_ticks(|_, words| {
+                let serves_a_client = words
+                    .iter()
+                    .any(|w| w.contains('(') || *w == "[local]" || *w == "autovacuum");
+                !serves_a_client || words.contains(&"launcher")
+            }),
         }
     }
 }
@@ -112,20 +134,33 @@ fn process_ticks(entry: &str) -> Option<u64> {
     Some(after_name.get(11)?.parse::<u64>().ok()? + after_name.get(12)?.parse::<u64>().ok()?)
 }
 
-/// The ticks of every process whose `comm` is `comm`. A process that exits between two
-/// samples takes its ticks with it; Postgres's backends here are the services'
-/// pooled connections, which live as long as the stack.
-fn command_ticks(comm: &str) -> u64 {
+/// The ticks of every Postgres process (`comm` = `postgres`) whose pid and command
+/// line's words (`postgres: 15/main: user database 127.0.0.1(port) state`) pass `pick`.
+/// A process that exits between two samples takes its ticks with it; the backends here
+/// are the services' pooled connections, which live as long as the stack.
+fn postgres_ticks(pick: impl Fn(u32, &[&str]) -> bool) -> u64 {
     let Ok(entries) = fs::read_dir("/proc") else {
         return 0;
     };
     entries
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm)
+            fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end() == "postgres")
         })
-        .filter_map(|pid| process_ticks(&pid))
+        .filter(|pid| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let words: Vec<&str> = cmdline.split_whitespace().collect();
+            pick(*pid, &words)
+        })
+        .filter_map(|pid| process_ticks(&pid.to_string()))
         .sum()
+}
+
+/// The database name of a Postgres URL (`postgres://u@h:5432/name?x=y` → `name`).
+pub fn database_name(url: &str) -> String {
+    let path = url.rsplit('/').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default().to_owned()
 }

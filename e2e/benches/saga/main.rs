@@ -24,10 +24,12 @@
 //!
 //! Printed per run: orders/s accepted, decided during the load and overall, POST
 //! latency and POST → decided p50/p99 with the hops in between (see `hops`), CPU time
-//! per order of each process (Postgres: every backend on the machine, the broker, the
-//! bench's own clients, and the whole machine, from `/proc`) with what each burns idle
-//! (sampled for 5 s before the load) and the rest net of it, and the outbox/inbox
-//! backlog when the load ended.
+//! per order of each process (Postgres: the backends serving the stack's databases, and
+//! the server's own processes, shared with whatever else uses the server; the broker,
+//! the bench's own clients, and the whole machine; from `/proc`) with what each burns idle
+//! (sampled for 5 s before the load) and the rest net of it, the outbox/inbox backlog
+//! when the load ended, and how many stock requests order-service sent again because
+//! their answer was late (its deadline, 30 s by default).
 //!
 //! `--only saturation,ceiling,paced` (or `BENCH_ONLY`) runs some parts. Needs Postgres
 //! (`DATABASE_ADMIN_URL`) and tansu (`TANSU_BIN`, else `~/.cargo/bin/tansu`); xtask sets
@@ -58,7 +60,7 @@ use std::time::{Duration, SystemTime};
 use clap::{Parser, ValueEnum};
 use comanda_testkit::broker::PrivateBroker;
 use cpu::{Sample, Watched};
-use e2e::stack::{Stack, BINARIES};
+use e2e::stack::{Stack, BINARIES, SERVICES};
 use load::{Load, Pace};
 use observe::Databases;
 use report::{decided_quantiles, load_average, ms, print_cpu, report, since, verdict, Figures};
@@ -221,7 +223,7 @@ async fn e2e(
         db.wait_decided(patience).await?;
         db.wait_settled(patience).await?;
     }
-    let watched = watched(&run.stack, &run.broker);
+    let watched = watched(&run.stack, &run.broker, &db);
     let idle = Sample::now(&watched);
     tokio::time::sleep(IDLE).await;
     let idle = Sample::now(&watched).since(&idle);
@@ -241,9 +243,17 @@ async fn e2e(
     let decisions = db.decisions(since_start).await?;
     let ids: Vec<uuid::Uuid> = tally.placed.iter().map(|p| p.id).collect();
     let hops = hops::measure(&db, &ids, since_start).await?;
+    let resent_requests = db.resent_requests(since_start).await?;
     drop(db);
     drop(run);
-    let figures = report(&tally, &decisions, start, load_end, &backlog);
+    let figures = report(
+        &tally,
+        &decisions,
+        start,
+        load_end,
+        &backlog,
+        resent_requests,
+    );
     println!("   of which, hop by hop:");
     for (name, hop) in hops::HOPS.iter().zip(&hops) {
         println!(
@@ -273,8 +283,9 @@ async fn e2e(
     Ok(figures)
 }
 
-/// Every process of the stack, Postgres, the broker and the bench itself.
-fn watched(stack: &Stack, broker: &PrivateBroker) -> Vec<Watched> {
+/// Every process of the stack, the Postgres backends serving it (not the bench's own
+/// connections `db`) and the server's own processes, the broker and the bench itself.
+fn watched(stack: &Stack, broker: &PrivateBroker, db: &Databases) -> Vec<Watched> {
     let mut watched: Vec<Watched> = BINARIES
         .iter()
         .filter_map(|name| {
@@ -284,9 +295,15 @@ fn watched(stack: &Stack, broker: &PrivateBroker) -> Vec<Watched> {
             })
         })
         .collect();
-    watched.push(Watched::Command {
-        name: "postgres (every backend)".into(),
-        comm: "postgres".into(),
+    for service in SERVICES {
+        watched.push(Watched::Backends {
+            name: format!("postgres: {service}'s db"),
+            databases: vec![cpu::database_name(stack.database(service))],
+            exclude: db.backends.clone(),
+        });
+    }
+    watched.push(Watched::PostgresServer {
+        name: "postgres server (shared)".into(),
     });
     if let Some(pid) = broker.pid() {
         watched.push(Watched::Process {

@@ -24,6 +24,8 @@ const INBOXES: [(&str, &str); 5] = [
 pub struct Databases {
     services: Vec<(&'static str, Client)>,
     pub prefix: String,
+    /// The server pids of these connections: the bench's own, not the system's work.
+    pub backends: Vec<u32>,
 }
 
 /// An order's stock decision.
@@ -71,15 +73,22 @@ impl Databases {
     /// Connects to every service database of `stack`.
     pub async fn connect(stack: &Stack) -> anyhow::Result<Self> {
         let mut services = Vec::new();
+        let mut backends = Vec::new();
         for service in SERVICES {
             let (client, connection) =
                 tokio_postgres::connect(stack.database(service), NoTls).await?;
             tokio::spawn(connection);
+            let pid: i32 = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await?
+                .get(0);
+            backends.push(u32::try_from(pid)?);
             services.push((service, client));
         }
         Ok(Self {
             services,
             prefix: stack.env().prefix.clone(),
+            backends,
         })
     }
 
@@ -88,6 +97,21 @@ impl Databases {
         &found
             .unwrap_or_else(|| panic!("no database of {service}"))
             .1
+    }
+
+    /// Stock requests order-service sent again (its deadline, `saga.request_timeout_ms`,
+    /// passed without an answer) for orders created since `since`: work an overloaded
+    /// saga adds to itself.
+    pub async fn resent_requests(&self, since: SystemTime) -> anyhow::Result<i64> {
+        let row = self
+            .of("order-service")
+            .query_one(
+                "SELECT count(*) - count(DISTINCT kafka_key) FROM outbox \
+                 WHERE event_type = $1 AND created_at >= $2",
+                &[&topics::ORDER_CREATED_PENDING, &since],
+            )
+            .await?;
+        Ok(row.get(0))
     }
 
     /// Orders still waiting for their stock decision.
@@ -174,7 +198,7 @@ impl Databases {
             if Instant::now() >= until {
                 return Ok(false);
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         Ok(true)
     }
@@ -199,7 +223,7 @@ impl Databases {
             if Instant::now() >= until {
                 return Ok(false);
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 }

@@ -24,6 +24,7 @@ pub fn report(
     start: SystemTime,
     load_end: SystemTime,
     backlog: &Backlog,
+    resent_requests: i64,
 ) -> Figures {
     let seconds = since(start, load_end).as_secs_f64();
     let placed = tally.placed.len();
@@ -64,6 +65,7 @@ pub fn report(
         "   decided overall: {decided} of {placed} ({statuses:?}), the last {:.1} s after the start = {overall_per_s:.0} orders/s",
         since(start, last).as_secs_f64()
     );
+    println!("   stock requests sent again by their deadline: {resent_requests}");
     println!(
         "   POST latency            p50 {:>9}   p99 {:>9}",
         ms(post.value_at_quantile(0.5) as f64 / 1000.0),
@@ -125,12 +127,12 @@ pub fn print_cpu(used: &Used, orders: u64, idle: Option<&Used>) {
             _ => String::new(),
         };
         println!(
-            "     {name:<25} {:>7.3} ms CPU per order ({seconds:>6.1} s){idle}",
+            "     {name:<32} {:>7.3} ms CPU per order ({seconds:>6.1} s){idle}",
             per_order(seconds)
         );
     }
     println!(
-        "     {:<25} {:>7.3} ms CPU per order ({:>6.1} s; CPUs {:.0}% busy, other work on the machine included)",
+        "     {:<32} {:>7.3} ms CPU per order ({:>6.1} s; CPUs {:.0}% busy, other work on the machine included)",
         "machine",
         per_order(used.machine_seconds),
         used.machine_seconds,

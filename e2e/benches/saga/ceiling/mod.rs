@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
-use crate::cpu::{Sample, Used, Watched};
+use crate::cpu::{database_name, Sample, Used, Watched};
 use saga::Saga;
 
 mod saga;
@@ -79,9 +79,18 @@ pub async fn run(clients: usize, length: Duration, products: usize) -> anyhow::R
         sagas.push(Saga::connect(&order_url, &product_url, client, &catalogue).await?);
     }
     let watched = [
-        Watched::Command {
-            name: "postgres (every backend)".into(),
-            comm: "postgres".into(),
+        Watched::Backends {
+            name: "postgres: order db".into(),
+            databases: vec![database_name(&order_url)],
+            exclude: Vec::new(),
+        },
+        Watched::Backends {
+            name: "postgres: product db".into(),
+            databases: vec![database_name(&product_url)],
+            exclude: Vec::new(),
+        },
+        Watched::PostgresServer {
+            name: "postgres server (shared)".into(),
         },
         Watched::Process {
             name: "bench clients".into(),
