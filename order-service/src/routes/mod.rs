@@ -14,12 +14,17 @@ use utoipa::OpenApi as _;
 /// Registers order-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
+    // One resource per path, so a method it does not serve is a 405 naming the ones it
+    // does (kit::problem::method_not_allowed), not a 404.
     cfg.service(
         web::scope("/api/v1/orders")
-            .route("", web::post().to(orders::create::create))
-            .route("", web::get().to(orders::read::list))
-            .route("/{id}", web::get().to(orders::read::get))
-            .route("/{id}/cancel", web::post().to(orders::cancel::cancel))
-            .route("/{id}/timeline", web::get().to(orders::read::timeline)),
+            .service(
+                web::resource("")
+                    .post(orders::create::create)
+                    .get(orders::read::list),
+            )
+            .service(web::resource("/{id}").get(orders::read::get))
+            .service(web::resource("/{id}/cancel").post(orders::cancel::cancel))
+            .service(web::resource("/{id}/timeline").get(orders::read::timeline)),
     );
 }

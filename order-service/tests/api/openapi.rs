@@ -55,3 +55,9 @@ async fn openapi_json_documents_every_order_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_documented_path_answers_an_undeclared_method_with_a_405_naming_its_methods() {
+    let saga = Saga::start().await;
+    saga.orders.assert_undeclared_methods_are_405().await;
+}

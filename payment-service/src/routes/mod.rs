@@ -15,11 +15,13 @@ use utoipa::OpenApi as _;
 /// Registers payment-service's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     comanda_kit::openapi::serve(cfg, openapi::ApiDoc::openapi());
+    // One resource per path, so a method it does not serve is a 405 naming the ones it
+    // does (kit::problem::method_not_allowed), not a 404.
     cfg.service(
         web::scope("/api/v1/payments")
             // Before `/{id}`: a path matched by a resource is answered by it.
-            .route("/webhooks/sandbox", web::post().to(webhooks::sandbox))
-            .route("", web::get().to(payments::by_order))
-            .route("/{id}", web::get().to(payments::get)),
+            .service(web::resource("/webhooks/sandbox").post(webhooks::sandbox))
+            .service(web::resource("").get(payments::by_order))
+            .service(web::resource("/{id}").get(payments::get)),
     );
 }

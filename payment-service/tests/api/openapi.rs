@@ -35,3 +35,9 @@ async fn openapi_json_documents_every_payment_route() {
         ])
     );
 }
+
+#[tokio::test]
+async fn a_documented_path_answers_an_undeclared_method_with_a_405_naming_its_methods() {
+    let payments = Payments::start().await;
+    payments.app.assert_undeclared_methods_are_405().await;
+}
