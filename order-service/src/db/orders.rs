@@ -31,8 +31,9 @@ pub struct Order {
     /// The currency of the total (ISO 4217, e.g. `EUR`; CONFIRMED and later).
     #[serde(default)]
     pub currency: Option<String>,
-    /// The lines that could not be reserved (REJECTED for `insufficient_stock`).
-    #[schema(value_type = Option<Object>)]
+    /// The lines that could not be reserved (REJECTED for `insufficient_stock`), as
+    /// product-service sent them.
+    #[schema(value_type = Option<Vec<Shortfall>>)]
     pub shortfalls: Option<serde_json::Value>,
     /// Why it was REJECTED: `insufficient_stock`, `timeout` when no stock reply came
     /// after every attempt, or `total_out_of_range` when the reserved prices make a
@@ -54,6 +55,19 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
     pub updated_at: DateTime<Utc>,
+}
+
+/// A line that could not be reserved, as `inventory.stock.failed` carries it. Kept as
+/// sent ([`Order::shortfalls`] holds the JSON); this type only describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Shortfall {
+    /// The product.
+    product_id: Uuid,
+    /// Units asked for.
+    requested: i64,
+    /// Units available (0 for an unknown or inactive product).
+    available: i64,
 }
 
 /// A line of an order; priced once its stock is reserved.

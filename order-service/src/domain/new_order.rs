@@ -15,6 +15,7 @@ pub const MAX_QUANTITY: i32 = 1000;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewOrderBody {
     /// What is ordered: 1 to 50 lines, each product once.
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineBody>,
 }
 
@@ -24,8 +25,10 @@ pub struct NewOrderBody {
 pub struct LineBody {
     /// The product.
     pub product_id: Uuid,
-    /// Units, 1 to 1000 (any integer parses; [`NewOrder::parse`] validates).
-    #[schema(example = 2)]
+    /// Units, 1 to 1000 (any whole number parses, `2.0` too; [`NewOrder::parse`]
+    /// validates).
+    #[schema(example = 2, minimum = 1, maximum = 1000)]
+    #[serde(deserialize_with = "comanda_kit::whole_number::deserialize")]
     pub quantity: i64,
 }
 

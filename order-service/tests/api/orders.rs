@@ -123,6 +123,36 @@ async fn customers_list_their_own_orders_and_admins_list_all() {
     assert_eq!(list(saga.admin.clone(), "").await["total"], 4);
 }
 
+/// JSON Schema (and so the OpenAPI document) counts `2.0` as the integer 2.
+#[tokio::test]
+async fn a_quantity_spelled_with_a_zero_fraction_is_the_whole_number_it_names() {
+    let saga = Saga::start().await;
+    let user = customer();
+    let product = Uuid::now_v7();
+    let res = saga
+        .call(
+            Method::POST,
+            "/api/v1/orders",
+            &user,
+            Some(json!({"lines": [{"product_id": product, "quantity": 2.0}]})),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 202);
+    let order: Value = res.json().await.expect("order");
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    for quantity in [json!(2.5), json!(1e19)] {
+        let res = saga
+            .call(
+                Method::POST,
+                "/api/v1/orders",
+                &user,
+                Some(json!({"lines": [{"product_id": product, "quantity": quantity}]})),
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 400, "{quantity}");
+    }
+}
+
 #[tokio::test]
 async fn the_timeline_lists_every_event_of_the_order_in_order() {
     let saga = Saga::start().await;

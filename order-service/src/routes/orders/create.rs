@@ -62,7 +62,8 @@ enum CreateError {
     tag = "orders",
     security(("bearer_auth" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: \
-        the same key and body answer the first response again (1-255 visible ASCII).")),
+        the same key and body answer the first response again (1-255 visible ASCII).",
+        nullable = false, pattern = r"^[!-~]{1,255}$")),
     request_body = NewOrderBody,
     responses(
         (status = 202, description = "The order, PENDING until its stock is reserved; \
