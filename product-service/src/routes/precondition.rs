@@ -8,6 +8,8 @@ use actix_web::http::header::{ETag, EntityTag, IF_MATCH};
 use actix_web::http::StatusCode;
 use actix_web::HttpRequest;
 use comanda_kit::problem::Problem;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 /// The `ETag` header of a product at `version`.
 pub fn etag(version: i64) -> ETag {
@@ -32,7 +34,7 @@ impl IfMatch {
         let mut any = false;
         for value in req.headers().get_all(IF_MATCH) {
             let value = value.to_str().map_err(|_| invalid())?;
-            for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            for item in list_elements(value).ok_or_else(invalid)? {
                 if item == "*" {
                     any = true;
                 } else {
@@ -73,6 +75,63 @@ impl IfMatch {
         ))
     }
 }
+
+/// The elements of a header list (RFC 9110 §5.6.1): split at the commas outside quotes
+/// (an entity tag may hold a comma, and has no escapes), each trimmed, empty ones left
+/// out. `None` when a quote is left open.
+fn list_elements(value: &str) -> Option<Vec<&str>> {
+    let mut elements = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (at, c) in value.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                elements.push(value[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return None;
+    }
+    elements.push(value[start..].trim());
+    elements.retain(|element| !element.is_empty());
+    Some(elements)
+}
+
+/// Entity tags separated by commas, as [`IfMatch::from_request`] reads them: strong
+/// (`"7"`) or weak (`W/"7"`), visible ASCII between the quotes.
+pub const ENTITY_TAGS_PATTERN: &str = r#"^(W/)?"[!#-~]*"(, ?(W/)?"[!#-~]*")*$"#;
+
+/// `If-Match` in the OpenAPI document: `*`, or a list of entity tags (RFC 9110 §13.1.1).
+///
+/// The two alternatives are spelled apart rather than as one pattern: schemathesis draws
+/// no value from a header `pattern` that needs a character other than a letter or digit,
+/// and then sends an invalid one (`0`) as if it were valid; from `"*"` it draws `*`.
+pub struct IfMatchHeader;
+
+impl utoipa::PartialSchema for IfMatchHeader {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["*"]))
+                    .description(Some("Any current version.")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(ENTITY_TAGS_PATTERN))
+                    .description(Some("One of these versions, e.g. `\"7\"`.")),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for IfMatchHeader {}
 
 /// 428 `if_match_required`: a PUT would set the stock without naming the version read.
 pub fn required() -> Problem {

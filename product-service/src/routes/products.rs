@@ -21,7 +21,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::precondition::{self, etag, IfMatch};
+use super::precondition::{self, etag, IfMatch, IfMatchHeader};
 use crate::db::products::{self, Filter, Product, WriteError};
 use crate::db::stock_adjustments::{self, REPLACE};
 use crate::domain::product::{NewProductBody, ProductBody, ProductDraft};
@@ -46,8 +46,10 @@ pub struct ListQuery {
     /// Items per page; defaults to 20, capped at 100.
     size: Option<i64>,
     /// Case-insensitive substring of the name (no control characters).
+    #[param(inline)]
     name: Option<Text>,
     /// Exact category (no control characters).
+    #[param(inline)]
     category: Option<Text>,
 }
 
@@ -199,11 +201,11 @@ pub async fn create(
     security(("bearer_auth" = [])),
     params(
         ("id" = Uuid, Path, description = "The product id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` of the product as the \
-            client read it, e.g. `\"7\"`. Needed to set `stock` to another count than the \
-            current one; when given, the product must still be at that version, stock \
+        ("If-Match" = inline(Option<IfMatchHeader>), Header, description = "The `ETag` of the \
+            product as the client read it, e.g. `\"7\"`. Needed to set `stock` to another count \
+            than the current one; when given, the product must still be at that version, stock \
             change or not. `*`, or entity tags (`\"7\"`, `W/\"7\"`) separated by commas.",
-            nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*"(, ?(W/)?"[!#-~]*")*)$"#),
+            nullable = false),
     ),
     request_body = ProductBody,
     responses(

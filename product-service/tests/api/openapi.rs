@@ -2,6 +2,8 @@
 
 use comanda_kit::text::{trimmed_text_pattern, MULTILINE_PATTERN};
 use product_service::domain::product::{MAX_PRICE_CENTS, MAX_STOCK};
+use product_service::routes::precondition::ENTITY_TAGS_PATTERN;
+use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
@@ -28,7 +30,28 @@ async fn openapi_json_documents_every_catalogue_route() {
     // Stock cannot be overwritten blindly: the PUT's preconditions are documented.
     assert!(item["put"]["responses"]["412"].is_object());
     assert!(item["put"]["responses"]["428"].is_object());
-    assert!(item["put"]["parameters"].to_string().contains("If-Match"));
+    // `*` or entity tags, as two alternatives a fuzzer draws valid values from; a bare
+    // `0` is neither (schemathesis sent it as valid while both were one pattern).
+    let if_match = item["put"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "If-Match")
+        .expect("If-Match is documented");
+    assert_eq!(if_match["in"], "header");
+    assert_eq!(if_match["required"], false);
+    let alternatives = if_match["schema"]["anyOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("If-Match is `*` or entity tags: {if_match}"));
+    assert_eq!(
+        alternatives[0]["enum"],
+        serde_json::json!(["*"]),
+        "{if_match}"
+    );
+    assert_eq!(
+        alternatives[1]["pattern"], ENTITY_TAGS_PATTERN,
+        "{if_match}"
+    );
     assert!(item["get"]["responses"]["200"]["headers"]["ETag"].is_object());
     let adjust = &doc["paths"]["/api/v1/products/{id}/stock-adjustments"]["post"];
     assert!(adjust["security"].to_string().contains("bearer_auth"));
@@ -56,6 +79,42 @@ async fn openapi_json_documents_every_catalogue_route() {
         ranges.contains(r#""maximum":-1"#) && ranges.contains(r#""minimum":1"#),
         "{ranges}"
     );
+}
+
+/// Every `$ref` under `value`.
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(reference)) => found.push(reference.clone()),
+                    _ => references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+/// The document stands on its own: the gateway merges it with others, but a schema it
+/// names must be in it (the listing's `name` and `category` named a `Text` it lacked).
+#[tokio::test]
+async fn every_schema_the_document_refers_to_is_in_it() {
+    let app = spawn_app().await;
+    let doc = app.http.assert_documents(&[]).await;
+    let mut found = Vec::new();
+    references(&doc, &mut found);
+    assert!(!found.is_empty());
+    for reference in found {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {reference}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{reference} does not resolve"
+        );
+    }
 }
 
 #[tokio::test]

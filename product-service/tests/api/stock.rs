@@ -197,6 +197,40 @@ async fn a_put_with_a_stale_if_match_is_refused_with_412_and_writes_nothing() {
     assert_eq!(upserts(&app, a).await, 2);
 }
 
+/// An entity tag may hold a comma (RFC 9110 §8.8.3: `etagc` is any visible character but
+/// `"`), so the list is split at commas between tags, never inside one. schemathesis sent
+/// `W/"g7{VBs>b/$,AIU}wrK",W/"{P"`, which the document allows, and got a 400.
+#[tokio::test]
+async fn an_if_match_tag_holding_a_comma_is_one_tag() {
+    let app = spawn_app().await;
+    let a = id_of(&app.create(product("A", 10)).await);
+    let (read, tag) = fetch(&app, a).await;
+    let tag = tag.expect("GET answers an ETag");
+    let mut body = writable(&read);
+    body["name"] = json!("Renamed");
+    // Stale tags with commas inside: a precondition that fails, not a malformed header.
+    for stale in [r#""1,2""#, r#"W/"a,b",W/"{P""#, r#""x,", ",y""#] {
+        let res = put(&app, a, &body, Some(stale)).await;
+        let status = res.status().as_u16();
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (412, Some("version_mismatch")),
+            "If-Match: {stale}"
+        );
+    }
+    // The current tag among them: the PUT applies.
+    let res = put(&app, a, &body, Some(&format!(r#""9,9", {tag}"#))).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(fetch(&app, a).await.0["name"], "Renamed");
+    // An unclosed quote or a bare token is still malformed.
+    for broken in [r#""1,2"#, r#""1", 2"#] {
+        let res = put(&app, a, &body, Some(broken)).await;
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(problem["code"], "invalid_if_match", "If-Match: {broken}");
+    }
+}
+
 #[tokio::test]
 async fn a_plain_put_changes_every_other_field_and_keeps_the_stock_orders_moved() {
     let app = spawn_app().await;
