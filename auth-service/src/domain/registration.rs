@@ -8,27 +8,31 @@ use super::Invalid;
 pub struct Email(String);
 
 impl Email {
-    /// Parses `raw`: one `@`, a non-empty local part of at most 64 bytes, a dotted
-    /// domain, no whitespace, at most 254 bytes (RFC 5321 limits).
+    /// Parses `raw`: one `@`, a non-empty local part of at most 64 characters, a dotted
+    /// domain, no whitespace, at most 254 characters (RFC 5321's sizes).
+    ///
+    /// Characters, not bytes, and counted as sent (trimmed, before lower-casing): the
+    /// document's `maxLength` and pattern count them so, and a schema-valid address of
+    /// non-ASCII letters must not be refused for taking two to four bytes a letter.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = raw.trim().to_lowercase();
+        let sent = raw.trim();
         let invalid = |why: &str| Err(Invalid::new("email", why));
-        if email.is_empty() || email.len() > 254 {
+        if sent.is_empty() || sent.chars().count() > 254 {
             return invalid("must be between 1 and 254 characters");
         }
-        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if sent.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return invalid("must not contain whitespace");
         }
-        let Some((local, domain)) = email.split_once('@') else {
+        let Some((local, domain)) = sent.split_once('@') else {
             return invalid("must contain an @");
         };
         let domain_ok = domain.contains('.')
             && !domain.contains('@')
             && domain.split('.').all(|label| !label.is_empty());
-        if local.is_empty() || local.len() > 64 || !domain_ok {
+        if local.is_empty() || local.chars().count() > 64 || !domain_ok {
             return invalid("is not a valid email address");
         }
-        Ok(Self(email))
+        Ok(Self(sent.to_lowercase()))
     }
 
     /// The normalised address.
