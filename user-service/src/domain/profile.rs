@@ -9,8 +9,9 @@ use comanda_kit::text::Text;
 use super::Invalid;
 
 /// A profile's email: trimmed, lower case, with an `@`, no whitespace or control
-/// characters, and at most 254 bytes. auth-service did the full syntax check; this
-/// guards the unique index (and Postgres, which refuses NUL in text).
+/// characters, and at most 254 characters (not bytes: auth-service counts so, as its
+/// document does). auth-service did the full syntax check; this guards the unique index
+/// (and Postgres, which refuses NUL in text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -18,7 +19,7 @@ impl Email {
     /// Parses `raw`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
-        let plausible = email.len() <= 254
+        let plausible = email.chars().count() <= 254
             && email
                 .split_once('@')
                 .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
@@ -108,6 +109,15 @@ mod tests {
     fn a_phone_longer_than_30_characters_as_sent_is_refused_even_when_blanks_pad_it() {
         assert!(Phone::parse(&format!("000000{}", " ".repeat(25))).is_err());
         assert!(Phone::parse(&format!("000000{}", " ".repeat(24))).is_ok());
+    }
+
+    /// auth-service accepts 254 characters (its document's `maxLength`), whatever their
+    /// bytes; refusing more bytes here rejected a registration it had accepted.
+    #[test]
+    fn an_email_of_254_characters_is_a_profile_email_however_many_bytes_they_take() {
+        let email = format!("{}@{}.example", "é".repeat(64), "ü".repeat(181));
+        assert!(Email::parse(&email).is_ok());
+        assert!(Email::parse(&format!("ü{email}")).is_err());
     }
 
     #[test]
