@@ -11,13 +11,14 @@ impl Email {
     /// Parses `raw`: one `@`, a non-empty local part of at most 64 characters, a dotted
     /// domain, no whitespace, at most 254 characters (RFC 5321's sizes).
     ///
-    /// Characters, not bytes, and counted as sent (trimmed, before lower-casing): the
-    /// document's `maxLength` and pattern count them so, and a schema-valid address of
-    /// non-ASCII letters must not be refused for taking two to four bytes a letter.
+    /// Characters, not bytes, and counted as sent (the 254 with surrounding whitespace,
+    /// the 64 trimmed, both before lower-casing): the document's `maxLength` and pattern
+    /// count them so. A schema-valid address of non-ASCII letters must not be refused
+    /// for taking two to four bytes a letter, nor a padded one over 254 accepted.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let sent = raw.trim();
         let invalid = |why: &str| Err(Invalid::new("email", why));
-        if sent.is_empty() || sent.chars().count() > 254 {
+        if sent.is_empty() || raw.chars().count() > 254 {
             return invalid("must be between 1 and 254 characters");
         }
         if sent.chars().any(|c| c.is_whitespace() || c.is_control()) {
