@@ -95,6 +95,12 @@ pub struct KafkaSettings {
     /// low (README, "The broker", has the measurements).
     #[serde(default = "default_fetch_wait_max_ms")]
     pub fetch_wait_max_ms: u64,
+    /// Most messages a consumer applies in one database transaction (default 100; 1:
+    /// one transaction per message). Only messages already waiting are batched, so at
+    /// low rates every message is applied alone and at once; under load one commit
+    /// serves many (`comanda_outbox::inbox`, "batch").
+    #[serde(default = "default_consumer_max_batch")]
+    pub consumer_max_batch: usize,
     /// `security.protocol` of this process's Kafka clients, e.g. `SASL_PLAINTEXT`; empty:
     /// librdkafka's default (plaintext, no sign-in: tansu, the tests).
     #[serde(default)]
@@ -171,6 +177,10 @@ fn default_fetch_wait_max_ms() -> u64 {
     500
 }
 
+fn default_consumer_max_batch() -> usize {
+    100
+}
+
 fn default_one() -> i32 {
     1
 }
@@ -213,6 +223,7 @@ impl KafkaSettings {
             replication_factor: 1,
             min_insync_replicas: 1,
             fetch_wait_max_ms: default_fetch_wait_max_ms(),
+            consumer_max_batch: default_consumer_max_batch(),
             security_protocol: String::new(),
             sasl_mechanism: String::new(),
             sasl_username: String::new(),

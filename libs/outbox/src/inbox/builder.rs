@@ -36,6 +36,7 @@ pub struct InboxBuilder {
     durability: topics::Durability,
     fetch_wait: Option<Duration>,
     security: KafkaSecurity,
+    max_batch: usize,
 }
 
 impl InboxBuilder {
@@ -55,6 +56,7 @@ impl InboxBuilder {
             durability: topics::Durability::default(),
             fetch_wait: None,
             security: KafkaSecurity::default(),
+            max_batch: super::DEFAULT_MAX_BATCH,
         }
     }
 
@@ -74,6 +76,15 @@ impl InboxBuilder {
     /// default librdkafka's 500 ms). See `KafkaSettings::fetch_wait_max_ms`.
     pub fn fetch_wait(mut self, wait: Duration) -> Self {
         self.fetch_wait = Some(wait);
+        self
+    }
+
+    /// Most messages applied in one transaction (default [`super::DEFAULT_MAX_BATCH`];
+    /// 1: every message alone). Only messages already waiting form a batch (see
+    /// [`super::batch`]); a larger cap means fewer commits under load and longer
+    /// transactions holding their row locks.
+    pub fn max_batch(mut self, max: usize) -> Self {
+        self.max_batch = max.max(1);
         self
     }
 
@@ -168,6 +179,7 @@ impl InboxBuilder {
             first_retry: self.first_retry,
             max_retry_delay: self.max_retry_delay,
             dlq_topic: self.dlq_topic,
+            max_batch: self.max_batch,
             pool,
             consumer: Mutex::new(Arc::new(consumer)),
             dlq,

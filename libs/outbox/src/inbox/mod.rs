@@ -11,8 +11,9 @@
 //! without a handler, or a [`HandlerError::Permanent`] — goes to the dead-letter
 //! topic. Everything else (a database that is down, read-only, full or timing out)
 //! is retried with capped backoff for as long as it takes ([`retry`]); a lost race
-//! ([`HandlerError::Conflict`]) is retried at once. Messages are processed one at a
-//! time, so a partition's order always holds.
+//! ([`HandlerError::Conflict`]) is retried at once. Messages are applied in the order
+//! they arrive, so a partition's order always holds; the messages already waiting are
+//! applied together in one transaction ([`batch`]), each still deduped on its own.
 //!
 //! Liveness: a message being retried is reported on the stall board (`/ready`) and in
 //! `inbox_stall_seconds{reason="retrying"}`; a consumer that stops receiving while its
@@ -20,12 +21,15 @@
 //! (`reason="no_progress"`) and rebuilt (`inbox_consumer_rebuilds_total`).
 //!
 //! # Layout
-//! - this file: the builder, the receive loop and the consumer's rebuild.
+//! - this file: the receive loop and the consumer's rebuild.
+//! - [`builder`]: which topics, which handlers, how patient.
 //! - [`handler`]: what a consumer implements, and the error policy.
+//! - [`batch`]: the waiting messages in one transaction, one by one when that fails.
 //! - [`retry`]: applying one message (dedupe + effect) until it sticks.
 //! - [`watchdog`]: lag without progress, seen from outside the group protocol.
 //! - [`dlq`]: writing a dead letter.
 
+mod batch;
 mod builder;
 pub mod dlq;
 pub mod handler;
@@ -43,6 +47,7 @@ use comanda_kit::settings::{Assignment, KafkaSettings};
 use comanda_kit::stalls::Stalls;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::AsyncPgConnection;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
@@ -61,6 +66,8 @@ pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long closing a stalled consumer may take before its replacement joins anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`InboxBuilder::max_batch`].
+pub const DEFAULT_MAX_BATCH: usize = 100;
 
 /// What happened to one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +134,8 @@ pub struct Inbox {
     first_retry: Duration,
     max_retry_delay: Duration,
     dlq_topic: String,
+    /// Most messages applied in one transaction ([`batch`]).
+    max_batch: usize,
     pool: Pool<AsyncPgConnection>,
     /// How every consumer of this inbox is made (group, static name, timeouts).
     member_config: ClientConfig,
@@ -161,6 +170,7 @@ impl Inbox {
             .assignment(kafka.assignment)
             .durability(kafka.into())
             .fetch_wait(kafka.fetch_wait())
+            .max_batch(kafka.consumer_max_batch)
     }
 
     /// The consumer in use now.
@@ -179,8 +189,39 @@ impl Inbox {
         }
     }
 
+    /// Receives at least one message (waiting up to `timeout`; none: empty), takes
+    /// those already waiting behind it, up to [`InboxBuilder::max_batch`], and handles
+    /// them as [`Inbox::run`] does: together in one transaction where they all apply.
+    /// Tests use it to drain deterministically.
+    pub async fn poll_batch(&self, timeout: Duration) -> anyhow::Result<Vec<Outcome>> {
+        let consumer = self.consumer();
+        let first = match tokio::time::timeout(timeout, consumer.recv()).await {
+            Err(_elapsed) => return Ok(Vec::new()),
+            Ok(received) => received?,
+        };
+        let messages = self.take_waiting(&consumer, first);
+        Ok(self.handle_batch(&consumer, &messages).await)
+    }
+
+    /// `first` and the messages already received behind it, without waiting for more.
+    fn take_waiting<'c>(
+        &self,
+        consumer: &'c StreamConsumer,
+        first: BorrowedMessage<'c>,
+    ) -> Vec<BorrowedMessage<'c>> {
+        let mut messages = vec![first];
+        while messages.len() < self.max_batch {
+            match consumer.recv().now_or_never() {
+                Some(Ok(message)) => messages.push(message),
+                // Nothing buffered (or an error, which the next receive reports).
+                Some(Err(_)) | None => break,
+            }
+        }
+        messages
+    }
+
     /// Consumes until `shutdown` completes, looking after its own liveness (see the
-    /// [`watchdog`]). A message being handled when `shutdown` completes is abandoned
+    /// [`watchdog`]). Messages being handled when `shutdown` completes are abandoned
     /// uncommitted and will be redelivered.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -194,10 +235,13 @@ impl Inbox {
                 _ = ticks.tick() => true,
                 received = consumer.recv() => {
                     match received {
-                        Ok(message) => tokio::select! {
-                            _ = &mut shutdown => return,
-                            _ = self.handle_message(&consumer, &message) => {}
-                        },
+                        Ok(first) => {
+                            let messages = self.take_waiting(&consumer, first);
+                            tokio::select! {
+                                _ = &mut shutdown => return,
+                                _ = self.handle_batch(&consumer, &messages) => {}
+                            }
+                        }
                         Err(error) => {
                             tracing::warn!(consumer = %self.name, %error, "consumer error");
                             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -284,13 +328,7 @@ impl Inbox {
             }
             Ok(event) => self.apply_until_done(message, &event).await,
         };
-        metrics::counter!(
-            "inbox_messages_total",
-            "consumer" => self.name.clone(),
-            "topic" => message.topic().to_owned(),
-            "outcome" => outcome.label()
-        )
-        .increment(1);
+        self.count(message, outcome);
         if let Err(error) = consumer.commit_message(message, CommitMode::Async) {
             // The effect is committed; a lost offset commit only means a redelivery
             // that dedupe absorbs.
@@ -298,6 +336,17 @@ impl Inbox {
         }
         self.handled.fetch_add(1, Ordering::Relaxed);
         outcome
+    }
+
+    /// `inbox_messages_total{consumer, topic, outcome}`.
+    fn count(&self, message: &BorrowedMessage<'_>, outcome: Outcome) {
+        metrics::counter!(
+            "inbox_messages_total",
+            "consumer" => self.name.clone(),
+            "topic" => message.topic().to_owned(),
+            "outcome" => outcome.label()
+        )
+        .increment(1);
     }
 
     async fn dead_letter(&self, message: &BorrowedMessage<'_>, error: &str) {

@@ -4,13 +4,12 @@
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use rdkafka::message::{BorrowedMessage, Message};
 
+use super::batch::apply_one;
 use super::{HandlerError, Inbox, Outcome};
 use crate::envelope::Envelope;
-use crate::schema::processed_messages;
 
 /// How many conflicts in a row are retried with no delay before backing off: a hot
 /// spot contended by many transactions should not become a busy loop.
@@ -120,20 +119,7 @@ impl Inbox {
         let consumer = self.name.as_str();
         let result = conn
             .transaction::<_, HandlerError, _>(async move |conn| {
-                let fresh = diesel::insert_into(processed_messages::table)
-                    .values((
-                        processed_messages::consumer.eq(consumer),
-                        processed_messages::event_id.eq(event.id),
-                        processed_messages::topic.eq(topic),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                if fresh == 0 {
-                    return Ok(Outcome::Duplicate);
-                }
-                handler.handle(event, conn).await?;
-                Ok(Outcome::Processed)
+                apply_one(conn, consumer, topic, event, handler.as_ref()).await
             })
             .await;
         result.map_err(|error| match error {

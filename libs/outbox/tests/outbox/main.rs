@@ -2,6 +2,7 @@
 //! Kafka-protocol broker (`DATABASE_ADMIN_URL`, `KAFKA_BROKERS`; `cargo xtask test`
 //! provides both).
 
+mod batch;
 mod dead_letters;
 mod deadline;
 mod fuzz_dead_letters;

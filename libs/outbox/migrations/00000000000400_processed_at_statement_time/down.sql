@@ -1,0 +1,1 @@
+ALTER TABLE processed_messages ALTER COLUMN processed_at SET DEFAULT now();
