@@ -1,4 +1,5 @@
-//! One relay source: a service database, reached over a single Postgres session.
+//! One relay source: a service database, reached over a Postgres session (and a
+//! second one that only marks rows published, see [`Source`]).
 //!
 //! The session matters: the advisory lock that makes this relay the source's only
 //! publisher belongs to it, and so does `LISTEN outbox`. When the session dies
@@ -126,9 +127,14 @@ impl DeadPeerDetection {
     }
 }
 
-/// A live session on one source database.
+/// A live session on one source database, and a second one for the marks.
 pub struct Source {
     client: Client,
+    /// Marks rows published on a session of its own, so that Postgres marks batch N-1
+    /// while it reads batch N+1 (the drain's two database steps in parallel, not one
+    /// after the other on one session). It holds no lock and listens to nothing: a
+    /// mark is idempotent and safe from any session.
+    marks: Client,
     woken: Arc<Notify>,
 }
 
@@ -154,6 +160,15 @@ impl Source {
             .connect(NoTls)
             .await
             .context("connecting to the source database")?;
+        let (marks, marks_connection) = config
+            .connect(NoTls)
+            .await
+            .context("connecting to the source database for the marks")?;
+        tokio::spawn(async move {
+            if let Err(error) = marks_connection.await {
+                tracing::warn!(%error, "source connection for the marks failed");
+            }
+        });
         let woken = Arc::new(Notify::new());
         let wake = Arc::clone(&woken);
         tokio::spawn(async move {
@@ -182,21 +197,34 @@ impl Source {
         // means the row is published again, and consumers absorb duplicates.
         // The backend's dead-peer timeouts are set before anything else, in
         // particular before this session can take the leader lock.
-        client
-            .batch_execute(&format!(
+        let session = |name: &str| {
+            format!(
                 "{} SET application_name = '{}'; SET enable_bitmapscan = off; \
-                 SET synchronous_commit = off; {listen}",
+                 SET synchronous_commit = off;",
                 dead_peer.session_settings(),
-                instance.replace('\'', "")
-            ))
+                name.replace('\'', "")
+            )
+        };
+        client
+            .batch_execute(&format!("{} {listen}", session(instance)))
             .await
             .context("setting up the source session")?;
-        Ok(Self { client, woken })
+        // Named apart (`<instance>/marks`), so the lock holder is the session that
+        // carries the instance's own name.
+        marks
+            .batch_execute(&session(&format!("{instance}/marks")))
+            .await
+            .context("setting up the source session for the marks")?;
+        Ok(Self {
+            client,
+            marks,
+            woken,
+        })
     }
 
-    /// True once the session is gone (leadership is lost with it).
+    /// True once either session is gone (leadership is lost with the first).
     pub fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.client.is_closed() || self.marks.is_closed()
     }
 
     /// Tries to become the source's only publisher; true when this session holds the lock.
@@ -249,7 +277,7 @@ impl Source {
         if ids.is_empty() {
             return Ok(());
         }
-        self.client
+        self.marks
             .execute(
                 "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1)",
                 &[&ids],
