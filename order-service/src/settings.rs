@@ -33,12 +33,24 @@ pub struct OrderSettings {
     /// hold at once; one more is a 409 `too_many_open_orders`. Each open order holds
     /// stock, so without a cap one account could hold the whole catalogue.
     pub max_open_per_user: u32,
+    /// Orders waiting for their stock decision (PENDING) beyond which a new order is
+    /// refused 503 `saga_backlog_full` with `Retry-After` (0: no limit). See
+    /// [`crate::routes::orders::backlog`].
+    #[serde(default = "default_max_pending")]
+    pub max_pending: u32,
+}
+
+/// 2,000: at the ~100 decisions per second a 2-core host makes (README, the e2e
+/// bench) about 20 s of work, within the stock request's 30 s deadline.
+fn default_max_pending() -> u32 {
+    2000
 }
 
 impl Default for OrderSettings {
     fn default() -> Self {
         Self {
             max_open_per_user: 20,
+            max_pending: default_max_pending(),
         }
     }
 }

@@ -96,10 +96,7 @@ impl Application {
         workers.spawn("deadlines", move |token| async move {
             deadlines.run(token.cancelled_owned()).await;
         });
-        let placing = web::Data::new(Placing {
-            saga: settings.saga.clone(),
-            limits: settings.orders.clone(),
-        });
+        let placing = web::Data::new(Placing::new(settings.saga.clone(), settings.orders.clone()));
         let server = comanda_kit::service::bind(service, pool, stalls, move |cfg| {
             cfg.app_data(verifier.clone())
                 .app_data(order_topics.clone())

@@ -237,6 +237,15 @@ pub async fn count_open(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryRes
         .await
 }
 
+/// Orders waiting for their stock decision (PENDING), over `orders_pending_idx`.
+pub async fn count_pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::status.eq(OrderStatus::Pending.as_str()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
 /// Order `id`, locked until the transaction ends: every status change reads it this
 /// way, so changes of one order (and their events) are serialised.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Order> {

@@ -1,6 +1,7 @@
 //! order-service API tests: one binary; each test runs order-service and
 //! product-service on fresh databases, its own topic prefix and in-process relays.
 
+mod backlog;
 mod cancel;
 mod deadlines;
 mod fuzz;

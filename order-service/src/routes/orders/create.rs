@@ -10,6 +10,10 @@
 //! advisory lock in the creating transaction, so concurrent requests cannot both pass
 //! the cap; the key is claimed before it, so a replay answers the first order even at
 //! the cap.
+//!
+//! While `orders.max_pending` orders wait for their stock decision, a new order is a
+//! 503 `saga_backlog_full` with `Retry-After` and nothing is written ([`super::backlog`]); a
+//! replay of an accepted key still answers its order.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,6 +25,7 @@ use comanda_outbox::deadline::{self, SagaSettings};
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
 
+use super::backlog::SagaBacklog;
 use super::OrderTopics;
 use crate::db::idempotency::{self, Stored};
 use crate::db::orders::{self, Order};
@@ -30,14 +35,28 @@ use crate::events::publish;
 use crate::events::stock_request;
 use crate::settings::OrderSettings;
 
-/// What placing an order obeys: when its stock request falls due, and the cap on the
-/// customer's open orders.
-#[derive(Debug, Clone)]
+/// What placing an order obeys: when its stock request falls due, the cap on the
+/// customer's open orders, and the saga backlog.
+#[derive(Debug)]
 pub struct Placing {
     /// The stock request's deadline.
     pub saga: SagaSettings,
-    /// `orders.max_open_per_user`.
+    /// `orders.max_open_per_user` and `orders.max_pending`.
     pub limits: OrderSettings,
+    /// Counts the PENDING orders against `orders.max_pending`.
+    pub backlog: SagaBacklog,
+}
+
+impl Placing {
+    /// Placing as `saga` and `limits` say.
+    pub fn new(saga: SagaSettings, limits: OrderSettings) -> Self {
+        let backlog = SagaBacklog::new(limits.max_pending);
+        Self {
+            saga,
+            limits,
+            backlog,
+        }
+    }
 }
 
 /// Why the creating transaction stopped.
@@ -49,6 +68,9 @@ enum CreateError {
     /// The user holds as many open orders as allowed.
     #[error("too many open orders")]
     TooManyOpen,
+    /// As many orders wait for their stock decision as allowed.
+    #[error("saga backlog full")]
+    BacklogFull,
     #[error(transparent)]
     Db(#[from] DieselError),
 }
@@ -77,6 +99,10 @@ enum CreateError {
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used with another body: `idempotency_key_reused`.",
             body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`orders.max_pending` orders are waiting for their stock decision: \
+            `saga_backlog_full`, nothing stored; retry after `Retry-After` seconds.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 429, description = "Too many orders placed in a short time (at the gateway, per user): \
             `rate_limited`, with `Retry-After`.",
             body = Problem, content_type = "application/problem+json"),
@@ -102,12 +128,16 @@ pub async fn create(
     };
     let event = stock_request::request(&order, correlation).map_err(Problem::internal)?;
     let mut conn = pool.get().await?;
+    let full = placing.backlog.is_full(&mut conn).await?;
     let created = conn
         .transaction::<_, CreateError, _>(async |conn| {
             if let Some(key) = &key {
                 if !idempotency::claim(conn, user.id, key, &stored).await? {
                     return Err(CreateError::KeyUsed);
                 }
+            }
+            if full {
+                return Err(CreateError::BacklogFull);
             }
             orders::lock_open_orders_of(conn, user.id).await?;
             let open = orders::count_open(conn, user.id).await?;
@@ -136,6 +166,7 @@ pub async fn create(
                 placing.limits.max_open_per_user
             ),
         )),
+        (Err(CreateError::BacklogFull), _) => Ok(placing.backlog.refusal()),
         (Err(CreateError::Db(e)), _) => Err(e.into()),
     }
 }

@@ -3,6 +3,7 @@
 //! A caller sees their own orders; an admin sees every order. Someone else's order is
 //! a 404, never a 403, so ids of other people's orders cannot be probed.
 
+pub mod backlog;
 pub mod cancel;
 pub mod create;
 pub mod read;
