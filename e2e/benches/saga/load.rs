@@ -14,6 +14,8 @@ use uuid::Uuid;
 /// Attempts of one order whose request never reached the gateway (a kept-alive
 /// connection it had just closed); the key makes a resend safe.
 const ATTEMPTS: usize = 3;
+/// Most `Retry-After` waits for one order before it counts as refused.
+const MAX_WAITS: u32 = 60;
 
 /// How the clients place their orders.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +43,9 @@ pub struct Tally {
     pub refused: BTreeMap<String, u64>,
     /// Orders sent again after their request never reached the gateway.
     pub resent: u64,
+    /// 503 `saga_backlog_full` answers: the order was sent again after `Retry-After`,
+    /// as a client should (its time to 202 includes the waits).
+    pub shed: u64,
 }
 
 /// What the clients need.
@@ -92,6 +97,7 @@ impl Load {
         for tally in clients.join_all().await {
             all.placed.extend(tally.placed);
             all.resent += tally.resent;
+            all.shed += tally.shed;
             for (status, n) in tally.refused {
                 *all.refused.entry(status).or_default() += n;
             }
@@ -125,7 +131,10 @@ impl Load {
     ) {
         let sent = SystemTime::now();
         let started = Instant::now();
-        for attempt in 1..=ATTEMPTS {
+        let mut attempt = 0;
+        let mut waits = 0;
+        while attempt < ATTEMPTS {
+            attempt += 1;
             let response = http
                 .post(format!("{}/api/v1/orders", self.gateway))
                 .bearer_auth(&self.tokens[client])
@@ -142,6 +151,19 @@ impl Load {
                 Err(_) => break,
             };
             let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if let (503, Some(secs), true) = (status, retry_after, waits < MAX_WAITS) {
+                // Shed at the door: wait as told and send the same order again.
+                waits += 1;
+                tally.shed += 1;
+                attempt -= 1;
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                continue;
+            }
             let answer: Value = response.json().await.unwrap_or(Value::Null);
             let id = answer["id"].as_str().and_then(|id| id.parse().ok());
             match (status, id) {

@@ -53,9 +53,11 @@ pub fn report(
     let overall_per_s = decided as f64 / since(start, last).as_secs_f64().max(0.001);
     let (p50, p99) = decided_quantiles(tally, decisions);
     println!(
-        "   accepted: {placed} orders in {seconds:.1} s = {accepted_per_s:.0} orders/s (refused: {}; resent: {})",
+        "   accepted: {placed} orders in {seconds:.1} s = {accepted_per_s:.0} orders/s (refused: {}; resent: {}; \
+         shed, sent again after Retry-After: {})",
         if refused.is_empty() { "none".to_owned() } else { refused.join(", ") },
-        tally.resent
+        tally.resent,
+        tally.shed
     );
     println!(
         "   decided during the load: {during} = {decided_during_per_s:.0} orders/s ({:.2} of intake)",
