@@ -1,0 +1,1 @@
+ALTER TABLE outbox ADD CONSTRAINT outbox_event_id_key UNIQUE (event_id);
