@@ -1,1 +1,0 @@
-ALTER TABLE outbox ADD CONSTRAINT outbox_event_id_key UNIQUE (event_id);
