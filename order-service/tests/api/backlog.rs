@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use comanda_kit::auth::Role;
-use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -13,21 +12,6 @@ use crate::helpers::{id_of, order_body, token, Saga};
 
 /// The backlog allowed in these tests.
 const MAX_PENDING: u32 = 2;
-
-async fn post(saga: &Saga, token: &str, key: &str, product: Uuid) -> reqwest::Response {
-    saga.orders
-        .client
-        .request(
-            Method::POST,
-            format!("{}/api/v1/orders", saga.orders.address),
-        )
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&order_body(&[(product, 1)]))
-        .send()
-        .await
-        .expect("request")
-}
 
 /// Orders, outbox rows and deadlines in order-service's database.
 async fn rows(saga: &Saga) -> [i64; 3] {
@@ -53,7 +37,13 @@ async fn beyond_the_saga_backlog_an_order_is_a_503_with_retry_after_that_writes_
     let customer = token(Uuid::now_v7(), &[Role::User]);
     let mut first = None;
     for n in 0..MAX_PENDING {
-        let res = post(&saga, &customer, &format!("placed-{n}"), product).await;
+        let res = saga
+            .post_order(
+                &customer,
+                Some(&format!("placed-{n}")),
+                order_body(&[(product, 1)]),
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 202);
         first.get_or_insert(id_of(&res.json().await.expect("order")));
     }
@@ -61,7 +51,9 @@ async fn beyond_the_saga_backlog_an_order_is_a_503_with_retry_after_that_writes_
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rows(&saga).await;
 
-    let res = post(&saga, &customer, "one-too-many", product).await;
+    let res = saga
+        .post_order(&customer, Some("one-too-many"), order_body(&[(product, 1)]))
+        .await;
 
     assert_eq!(res.status().as_u16(), 503);
     assert_eq!(res.headers()["retry-after"], "1");
@@ -71,7 +63,9 @@ async fn beyond_the_saga_backlog_an_order_is_a_503_with_retry_after_that_writes_
     assert_eq!(rows(&saga).await, before, "nothing written");
 
     // An order already accepted is answered again, not refused.
-    let replay = post(&saga, &customer, "placed-0", product).await;
+    let replay = saga
+        .post_order(&customer, Some("placed-0"), order_body(&[(product, 1)]))
+        .await;
     assert_eq!(replay.status().as_u16(), 202);
     assert_eq!(Some(id_of(&replay.json().await.expect("order"))), first);
 
@@ -81,7 +75,13 @@ async fn beyond_the_saga_backlog_an_order_is_a_503_with_retry_after_that_writes_
     saga.wait_for(first, "CONFIRMED").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let accepted = loop {
-        let res = post(&saga, &customer, "after-the-backlog", product).await;
+        let res = saga
+            .post_order(
+                &customer,
+                Some("after-the-backlog"),
+                order_body(&[(product, 1)]),
+            )
+            .await;
         if res.status().as_u16() != 503 || tokio::time::Instant::now() > deadline {
             break res.status().as_u16();
         }

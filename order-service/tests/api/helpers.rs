@@ -220,6 +220,28 @@ impl Saga {
         req.send().await.expect("request to order-service")
     }
 
+    /// `POST /api/v1/orders` as `token` with `body`, under `Idempotency-Key: key` if given.
+    pub async fn post_order(
+        &self,
+        token: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let mut req = self
+            .orders
+            .client
+            .request(
+                Method::POST,
+                format!("{}/api/v1/orders", self.orders.address),
+            )
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send().await.expect("request to order-service")
+    }
+
     /// Places an order as `token`; asserts the 202 and returns the order's id.
     pub async fn place(&self, token: &str, lines: &[(Uuid, i64)]) -> Uuid {
         let res = self

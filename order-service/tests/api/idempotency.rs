@@ -1,26 +1,10 @@
 //! `Idempotency-Key`: a retried creation answers the first response and orders nothing
 //! new; a key reused for another order is refused.
 
-use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::{customer, order_body, Saga};
-
-async fn post(saga: &Saga, token: &str, key: &str, body: Value) -> reqwest::Response {
-    saga.orders
-        .client
-        .request(
-            Method::POST,
-            format!("{}/api/v1/orders", saga.orders.address),
-        )
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
 
 async fn orders_of_the_test(saga: &Saga) -> (i64, i64) {
     let db = saga.orders_db().await;
@@ -42,19 +26,25 @@ async fn a_replayed_idempotency_key_answers_the_first_response_and_creates_nothi
     let saga = Saga::start().await;
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let user = customer();
-    let first = post(&saga, &user, "k-1", order_body(&[(a, 1), (b, 2)])).await;
+    let first = saga
+        .post_order(&user, Some("k-1"), order_body(&[(a, 1), (b, 2)]))
+        .await;
     assert_eq!(first.status().as_u16(), 202);
     let first: Value = first.json().await.expect("order");
 
     // Same lines in another order: the same request.
-    let replay = post(&saga, &user, "k-1", order_body(&[(b, 2), (a, 1)])).await;
+    let replay = saga
+        .post_order(&user, Some("k-1"), order_body(&[(b, 2), (a, 1)]))
+        .await;
     assert_eq!(replay.status().as_u16(), 202);
     let replay: Value = replay.json().await.expect("order");
     assert_eq!(replay, first);
     assert_eq!(orders_of_the_test(&saga).await, (1, 1));
 
     // Keys are per user: another user's "k-1" is a new order.
-    let other = post(&saga, &customer(), "k-1", order_body(&[(a, 1), (b, 2)])).await;
+    let other = saga
+        .post_order(&customer(), Some("k-1"), order_body(&[(a, 1), (b, 2)]))
+        .await;
     assert_eq!(other.status().as_u16(), 202);
     assert_eq!(orders_of_the_test(&saga).await, (2, 2));
 }
@@ -64,9 +54,13 @@ async fn an_idempotency_key_reused_with_another_body_is_a_422_and_creates_nothin
     let saga = Saga::start().await;
     let a = Uuid::now_v7();
     let user = customer();
-    let first = post(&saga, &user, "k-2", order_body(&[(a, 1)])).await;
+    let first = saga
+        .post_order(&user, Some("k-2"), order_body(&[(a, 1)]))
+        .await;
     assert_eq!(first.status().as_u16(), 202);
-    let reused = post(&saga, &user, "k-2", order_body(&[(a, 2)])).await;
+    let reused = saga
+        .post_order(&user, Some("k-2"), order_body(&[(a, 2)]))
+        .await;
     assert_eq!(reused.status().as_u16(), 422);
     let problem: Value = reused.json().await.expect("problem");
     assert_eq!(problem["code"], "idempotency_key_reused");
@@ -78,7 +72,7 @@ async fn concurrent_requests_with_one_key_create_one_order() {
     let saga = Saga::start().await;
     let a = Uuid::now_v7();
     let user = customer();
-    let requests = (0..8).map(|_| post(&saga, &user, "k-3", order_body(&[(a, 1)])));
+    let requests = (0..8).map(|_| saga.post_order(&user, Some("k-3"), order_body(&[(a, 1)])));
     let responses = futures::future::join_all(requests).await;
     let mut bodies = Vec::new();
     for res in responses {

@@ -3,7 +3,6 @@
 //! take the last place, and an idempotent replay still answers its first order.
 
 use comanda_kit::auth::Role;
-use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -18,22 +17,6 @@ async fn capped_saga() -> Saga {
     let mut saga = Saga::start_configured(|settings| settings.orders.max_open_per_user = CAP).await;
     saga.stop_products().await;
     saga
-}
-
-async fn post(saga: &Saga, token: &str, key: Option<&str>, body: Value) -> reqwest::Response {
-    let mut req = saga
-        .orders
-        .client
-        .request(
-            Method::POST,
-            format!("{}/api/v1/orders", saga.orders.address),
-        )
-        .bearer_auth(token)
-        .json(&body);
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
-    req.send().await.expect("request")
 }
 
 /// Rows of `user` in orders and idempotency_keys, and of the whole outbox and the
@@ -62,20 +45,18 @@ async fn one_open_order_more_than_the_cap_is_a_409_that_writes_nothing() {
     let mut first = None;
     for n in 0..CAP {
         let key = format!("open-{n}");
-        let res = post(&saga, &customer, Some(&key), order_body(&[(product, 1)])).await;
+        let res = saga
+            .post_order(&customer, Some(&key), order_body(&[(product, 1)]))
+            .await;
         assert_eq!(res.status().as_u16(), 202);
         first.get_or_insert(id_of(&res.json().await.expect("order")));
     }
     let before = rows(&saga, user).await;
     assert_eq!(before[..2], [i64::from(CAP), i64::from(CAP)]);
 
-    let res = post(
-        &saga,
-        &customer,
-        Some("one-too-many"),
-        order_body(&[(product, 1)]),
-    )
-    .await;
+    let res = saga
+        .post_order(&customer, Some("one-too-many"), order_body(&[(product, 1)]))
+        .await;
     assert_eq!(res.status().as_u16(), 409);
     assert_eq!(
         res.headers()["content-type"],
@@ -88,25 +69,25 @@ async fn one_open_order_more_than_the_cap_is_a_409_that_writes_nothing() {
     assert_eq!(rows(&saga, user).await, before);
 
     // A replay of an order already placed is no new order: it answers the first one.
-    let replay = post(
-        &saga,
-        &customer,
-        Some("open-0"),
-        order_body(&[(product, 1)]),
-    )
-    .await;
+    let replay = saga
+        .post_order(&customer, Some("open-0"), order_body(&[(product, 1)]))
+        .await;
     assert_eq!(replay.status().as_u16(), 202);
     assert_eq!(Some(id_of(&replay.json().await.expect("order"))), first);
 
     // Another customer is not affected.
     let other = token(Uuid::now_v7(), &[Role::User]);
-    let res = post(&saga, &other, None, order_body(&[(product, 1)])).await;
+    let res = saga
+        .post_order(&other, None, order_body(&[(product, 1)]))
+        .await;
     assert_eq!(res.status().as_u16(), 202);
 
     // A cancelled order is no longer open: there is room for one more.
     let cancel = saga.cancel(&customer, first.expect("placed")).await;
     assert_eq!(cancel.status().as_u16(), 200);
-    let res = post(&saga, &customer, None, order_body(&[(product, 1)])).await;
+    let res = saga
+        .post_order(&customer, None, order_body(&[(product, 1)]))
+        .await;
     assert_eq!(res.status().as_u16(), 202);
 }
 
@@ -117,14 +98,19 @@ async fn concurrent_orders_at_the_cap_take_only_the_places_left() {
     let user = Uuid::now_v7();
     let customer = token(user, &[Role::User]);
     for _ in 0..CAP - 1 {
-        let res = post(&saga, &customer, None, order_body(&[(product, 1)])).await;
+        let res = saga
+            .post_order(&customer, None, order_body(&[(product, 1)]))
+            .await;
         assert_eq!(res.status().as_u16(), 202);
     }
     let requests = (0..10).map(|n| {
         let key = format!("race-{n}");
         let customer = customer.clone();
         let saga = &saga;
-        async move { post(saga, &customer, Some(&key), order_body(&[(product, 1)])).await }
+        async move {
+            saga.post_order(&customer, Some(&key), order_body(&[(product, 1)]))
+                .await
+        }
     });
     let mut statuses: Vec<u16> = futures::future::join_all(requests)
         .await
