@@ -3,8 +3,6 @@
 //! and one test's topic prefix. A process can be killed and started again on the
 //! same port with the same environment, as an operator's supervisor would.
 
-use std::fs::{File, OpenOptions};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +10,9 @@ use std::time::{Duration, Instant};
 use comanda_testkit::TestEnv;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+
+use crate::logs::Logs;
+use crate::ports::Port;
 
 /// The five services, each with its own database.
 pub const SERVICES: [&str; 5] = [
@@ -43,8 +44,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Options {
     /// Extra environment, as `(process, variable, value)`: e.g. a gateway rate limit.
     pub env: Vec<(String, String, String)>,
-    /// Where each process appends its stdout and stderr (`<dir>/<process>.log`); none:
-    /// discarded, unless `TEST_LOG` is set (then they go to the test's output).
+    /// Where each process appends its stdout and stderr (`<dir>/<process>.log`), kept;
+    /// none: the test's output when `TEST_LOG` is set, else a scratch directory. Either
+    /// way a test that fails prints the end of each log.
     pub log_dir: Option<PathBuf>,
     /// Where the binaries are (e.g. `target/release` for a benchmark); none:
     /// `target/debug`.
@@ -58,7 +60,7 @@ pub struct Stack {
     /// The sandbox payment provider's base URL (its API and checkout pages).
     pub provider: String,
     processes: Vec<Process>,
-    log_dir: Option<PathBuf>,
+    logs: Logs,
     bin_dir: PathBuf,
     env: TestEnv,
 }
@@ -66,7 +68,8 @@ pub struct Stack {
 /// One process of the stack and what it takes to start it again.
 struct Process {
     name: &'static str,
-    port: u16,
+    /// Claimed for the stack's lifetime, so a restart gets it back ([`Port`]).
+    port: Port,
     vars: Vec<(String, String)>,
     database: Option<String>,
     child: Option<Child>,
@@ -96,7 +99,10 @@ impl Stack {
             .iter()
             .filter_map(|p| Some((p.name, p.database.clone()?)))
             .collect();
-        let ports: Vec<(&str, u16)> = processes.iter().map(|p| (p.name, p.port)).collect();
+        let ports: Vec<(&str, u16)> = processes
+            .iter()
+            .map(|p| (p.name, p.port.number()))
+            .collect();
         let port_of = |name: &str| {
             let port = ports.iter().find(|(n, _)| *n == name).map(|(_, p)| *p);
             port.unwrap_or_else(|| panic!("no process {name}"))
@@ -107,7 +113,10 @@ impl Stack {
             process.vars = vec![
                 ("COMANDA__ENV".into(), "dev".into()),
                 ("COMANDA__HTTP__HOST".into(), "127.0.0.1".into()),
-                ("COMANDA__HTTP__PORT".into(), process.port.to_string()),
+                (
+                    "COMANDA__HTTP__PORT".into(),
+                    process.port.number().to_string(),
+                ),
                 ("COMANDA__KAFKA__BROKERS".into(), env.brokers.clone()),
                 ("COMANDA__KAFKA__TOPIC_PREFIX".into(), env.prefix.clone()),
                 // One instance per service on tansu: no group protocol (README, "The broker").
@@ -162,13 +171,10 @@ impl Stack {
             gateway,
             provider,
             processes,
-            log_dir: options.log_dir,
+            logs: Logs::new(options.log_dir),
             bin_dir,
             env,
         };
-        if let Some(dir) = &stack.log_dir {
-            std::fs::create_dir_all(dir).expect("creating the log directory");
-        }
         for name in BINARIES {
             if let Err(error) = stack.launch(name).await {
                 panic!("{error}");
@@ -231,7 +237,7 @@ impl Stack {
             .timeout(Duration::from_secs(2))
             .build()
             .expect("an HTTP client");
-        let port = self.process(name).port;
+        let port = self.process(name).port.number();
         let url = format!("http://127.0.0.1:{port}/ready");
         loop {
             if self.process(name).child.is_none() {
@@ -239,11 +245,12 @@ impl Stack {
                 self.process_mut(name).child = Some(child);
             }
             let ready = client.get(&url).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
             let process = self.process_mut(name);
             let exited = process.child.as_mut().and_then(|c| c.try_wait().ok()?);
+            // A 200 counts only while our child runs: it is the one on the port.
+            if exited.is_none() && ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
             if let Some(status) = exited {
                 process.child = None;
                 if Instant::now() >= deadline {
@@ -262,13 +269,8 @@ impl Stack {
         command
             .envs(process.vars.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
-        if let Some(dir) = &self.log_dir {
-            let log = append(&dir.join(format!("{name}.log")));
-            let copy = log.try_clone().expect("a second log handle");
-            command.stdout(log).stderr(copy);
-        } else if std::env::var_os("TEST_LOG").is_none() {
-            command.stdout(Stdio::null()).stderr(Stdio::null());
-        }
+        let (stdout, stderr) = self.logs.stdio(name);
+        command.stdout(stdout).stderr(stderr);
         command
             .spawn()
             .unwrap_or_else(|e| panic!("starting {name}: {e}"))
@@ -293,7 +295,7 @@ impl Process {
     fn new(name: &'static str, database: Option<String>) -> Self {
         Self {
             name,
-            port: free_port(),
+            port: Port::claim(),
             vars: Vec::new(),
             database,
             child: None,
@@ -308,6 +310,9 @@ impl Drop for Stack {
                 let _ = child.kill();
                 let _ = child.wait();
             }
+        }
+        if std::thread::panicking() {
+            self.logs.print_tails(&BINARIES);
         }
     }
 }
@@ -344,19 +349,4 @@ pub fn target_dir() -> PathBuf {
 fn workspace_root() -> PathBuf {
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR"));
     e2e.parent().unwrap_or(e2e).to_path_buf()
-}
-
-fn append(path: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
