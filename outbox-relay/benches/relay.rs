@@ -109,9 +109,9 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 /// Pre-fills the outbox with `rows` envelope rows over 100 keys, their event ids
-/// UUIDv7 as [`comanda_outbox::Envelope::new`] makes them: the unique index on
-/// `event_id` then grows at its right edge as in production, not at random pages (a
-/// random v4 id made every mark of the drain dearer than a real service's).
+/// UUIDv7 as [`comanda_outbox::Envelope::new`] makes them: the unique index on the
+/// waiting rows' `event_id` then grows at its right edge as in production, not at
+/// random pages.
 async fn fill(db: &Client, topic: &str, rows: i64) -> anyhow::Result<()> {
     let ids: Vec<uuid::Uuid> = (0..rows).map(|_| uuid::Uuid::now_v7()).collect();
     db.execute(
