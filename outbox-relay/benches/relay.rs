@@ -3,7 +3,8 @@
 //!
 //! 1. Throughput: the time raw rdkafka (same producer settings, keys, headers and
 //!    payloads) takes to produce N records, against the time the relay takes to
-//!    drain a pre-filled outbox of N rows. Ratio goal ≥ 0.5.
+//!    drain a pre-filled outbox of N rows; twice, each on an outbox of its own filled
+//!    right after a CHECKPOINT. Ratio goal ≥ 0.5, for the slower drain.
 //! 2. Latency: rows committed one per transaction at a fixed rate; commit→ack is
 //!    measured as `published_at - created_at` (the relay stamps `published_at`
 //!    right after the broker's ack, so this is an upper bound), for the
@@ -38,39 +39,30 @@ async fn main() -> anyhow::Result<()> {
         "relay bench: broker {brokers}, {rows} rows, latency at {rate} rows/s for {seconds} s"
     );
 
-    // 1. Throughput.
+    // 1. Throughput: raw produce once, then two drains of their own outboxes. On this
+    //    machine a drain runs at ~50k or at ~100k rows/s from one run to the next, with
+    //    nothing else running (not a checkpoint: none starts during a drain; not the
+    //    indexes: both kinds of run seen with either); the goal holds for the slower.
+    let first = Outbox::filled(&brokers, rows).await?;
     let raw_topic = topic("raw");
-    let relay_topic = topic("drain");
-    comanda_outbox::topics::ensure(&brokers, &[&raw_topic, &relay_topic]).await?;
-    fill(&db, &relay_topic, rows).await?;
-    let payloads = payloads(&db).await?;
-    let raw_rate = raw_produce(&brokers, &raw_topic, &payloads).await?;
-    let mut relay = Relay::connect(RelayConfig::new("bench", &url, &brokers)).await?;
-    anyhow::ensure!(
-        relay.try_lead().await?,
-        "another relay holds the bench database"
-    );
-    let started = Instant::now();
-    let drained = if std::env::var("BENCH_MODE").as_deref() == Ok("step") {
-        let mut n = 0;
-        loop {
-            let k = relay.step().await?;
-            if k == 0 {
-                break n;
-            }
-            n += k;
-        }
-    } else {
-        relay.drain().await?
-    };
-    let relay_rate = drained as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(drained as i64 == rows, "drained {drained} of {rows}");
-    drop(relay);
-    let ratio = relay_rate / raw_rate;
+    comanda_outbox::topics::ensure(&brokers, &[&raw_topic]).await?;
+    let raw_rate = raw_produce(&brokers, &raw_topic, &payloads(&first.db).await?).await?;
     println!("raw rdkafka produce      {raw_rate:>10.0} msg/s");
-    println!("relay drain              {relay_rate:>10.0} rows/s");
+    let rates = [
+        first.drain(&brokers).await?,
+        Outbox::filled(&brokers, rows).await?.drain(&brokers).await?,
+    ];
+    for (n, rate) in rates.iter().enumerate() {
+        println!(
+            "relay drain {}            {rate:>10.0} rows/s   ratio {:.2}",
+            n + 1,
+            rate / raw_rate
+        );
+    }
+    let slowest = rates[0].min(rates[1]);
+    let ratio = slowest / raw_rate;
     println!(
-        "ratio relay/raw          {ratio:>10.2}   (goal >= 0.50) {}",
+        "ratio relay/raw (slower) {ratio:>10.2}   (goal >= 0.50) {}",
         verdict(ratio >= 0.5)
     );
 
@@ -105,6 +97,65 @@ fn verdict(ok: bool) -> &'static str {
         "MET"
     } else {
         "MISSED"
+    }
+}
+
+/// A fresh database whose outbox holds `rows` rows for a topic of their own.
+struct Outbox {
+    url: String,
+    db: Client,
+    topic: String,
+    rows: i64,
+}
+
+impl Outbox {
+    /// Fills it after a CHECKPOINT: a checkpoint that the bench's own WAL would
+    /// trigger (`max_wal_size`) cannot then start in the middle of the drain.
+    async fn filled(brokers: &str, rows: i64) -> anyhow::Result<Self> {
+        let url = comanda_kit::testing::fresh_database("bench").await;
+        comanda_kit::db::run_migrations(&url, vec![comanda_outbox::MIGRATIONS]).await?;
+        let (db, connection) = tokio_postgres::connect(&url, NoTls).await?;
+        tokio::spawn(connection);
+        let topic = topic("drain");
+        comanda_outbox::topics::ensure(brokers, &[&topic]).await?;
+        db.batch_execute("CHECKPOINT").await?;
+        fill(&db, &topic, rows).await?;
+        Ok(Self {
+            url,
+            db,
+            topic,
+            rows,
+        })
+    }
+
+    /// Drains the whole outbox with the relay; rows per second.
+    async fn drain(&self, brokers: &str) -> anyhow::Result<f64> {
+        let mut relay = Relay::connect(RelayConfig::new("bench", &self.url, brokers)).await?;
+        anyhow::ensure!(
+            relay.try_lead().await?,
+            "another relay holds the bench database"
+        );
+        let started = Instant::now();
+        let drained = if std::env::var("BENCH_MODE").as_deref() == Ok("step") {
+            let mut n = 0;
+            loop {
+                let k = relay.step().await?;
+                if k == 0 {
+                    break n;
+                }
+                n += k;
+            }
+        } else {
+            relay.drain().await?
+        };
+        let rate = drained as f64 / started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            drained as i64 == self.rows,
+            "drained {drained} of {} rows of {}",
+            self.rows,
+            self.topic
+        );
+        Ok(rate)
     }
 }
 
