@@ -50,7 +50,10 @@ async fn main() -> anyhow::Result<()> {
     println!("raw rdkafka produce      {raw_rate:>10.0} msg/s");
     let rates = [
         first.drain(&brokers).await?,
-        Outbox::filled(&brokers, rows).await?.drain(&brokers).await?,
+        Outbox::filled(&brokers, rows)
+            .await?
+            .drain(&brokers)
+            .await?,
     ];
     for (n, rate) in rates.iter().enumerate() {
         println!(
