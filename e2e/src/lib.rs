@@ -11,7 +11,6 @@
 //! - [`stack`] (this library): starts the whole system as real processes; kills and
 //!   restarts any of them on the same port with the same environment.
 //! - `logs`: where the processes' output goes; a failed test prints its end.
-//! - `ports`: ports no other test is handed while a stack holds them.
 //! - `tests/e2e/`: a customer's whole journey through the gateway.
 //! - `tests/chaos/`: the chaos suite — customers ordering through the gateway while
 //!   processes are SIGKILLed and the broker is SIGSTOPped, then the invariants checked
@@ -20,5 +19,4 @@
 //!   `tests/chaos/main.rs`).
 
 mod logs;
-mod ports;
 pub mod stack;

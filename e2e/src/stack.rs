@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use comanda_testkit::ports::Port;
 use comanda_testkit::TestEnv;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
 use crate::logs::Logs;
-use crate::ports::Port;
 
 /// The five services, each with its own database.
 pub const SERVICES: [&str; 5] = [

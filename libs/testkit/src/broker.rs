@@ -1,10 +1,11 @@
-//! A tansu broker of one test's own, on a free port: for tests that pause, kill or
-//! restart the broker, which they must never do to the shared one other tests use.
+//! A tansu broker of one test's own, on a port of its own ([`crate::ports`]): for
+//! tests that pause, kill or restart the broker, which they must never do to the
+//! shared one other tests use.
 //!
 //! The binary is `TANSU_BIN` (what `cargo xtask test` sets), else `~/.cargo/bin/tansu`,
 //! else `tansu` on `PATH`. Storage is memory: a restarted broker starts empty.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,30 +13,39 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+use crate::ports::Port;
+
 /// How long tansu gets to accept connections after it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A tansu process this test owns. It is resumed and killed when dropped.
 pub struct PrivateBroker {
-    port: u16,
+    /// Claimed for the broker's lifetime, so a restart gets the same port back.
+    port: Port,
     child: Option<Child>,
 }
 
 impl PrivateBroker {
     /// Starts tansu on a free port and waits until it accepts connections.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut broker = Self { port, child: None };
+        let mut broker = Self {
+            port: Port::claim(),
+            child: None,
+        };
         broker.restart();
         broker
     }
 
+    /// Whether the broker process has ended (e.g. it could not bind its port).
+    fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
     /// Bootstrap servers, e.g. `127.0.0.1:40123`.
     pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.port.number())
     }
 
     /// The broker's process id, while it runs.
@@ -46,7 +56,7 @@ impl PrivateBroker {
     /// Starts (again) on the same port; memory storage starts empty.
     pub fn restart(&mut self) {
         self.kill();
-        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let url = format!("tcp://127.0.0.1:{}", self.port.number());
         let mut command = Command::new(tansu_bin());
         command
             .args(["broker", "--listener-url", &url])
@@ -58,11 +68,12 @@ impl PrivateBroker {
         }
         self.child = Some(command.spawn().expect("tansu starts (TANSU_BIN?)"));
         let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        // Only while our tansu runs does a listener on the port mean it is up.
+        while TcpStream::connect(("127.0.0.1", self.port.number())).is_err() || self.exited() {
             assert!(
                 Instant::now() < deadline,
                 "tansu did not listen on {}",
-                self.port
+                self.port.number()
             );
             std::thread::sleep(Duration::from_millis(50));
         }

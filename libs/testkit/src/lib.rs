@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`TestEnv`]: prefix, settings for services under test, relays.
 //! - [`broker`]: a tansu of the test's own, for tests that pause or kill the broker.
+//! - [`ports`]: ports for the processes a test starts, that nobody else is handed.
 //! - [`eventually`]: polls a condition until it holds or a deadline passes.
 //! - [`env_or`]: a benchmark's knob from the environment.
 //! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
@@ -16,6 +17,7 @@
 pub mod arbitrary;
 pub mod broker;
 pub mod faults;
+pub mod ports;
 pub mod tokens;
 
 use std::future::Future;

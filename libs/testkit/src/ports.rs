@@ -1,4 +1,5 @@
-//! Ports for a stack's processes that nothing else on the machine is handed meanwhile.
+//! Ports for processes a test starts (an e2e stack's services, a private broker) that
+//! nothing else on the machine is handed meanwhile.
 //!
 //! A port found free by binding port 0 and letting it go is a race: the kernel hands
 //! that same port to the next bind of port 0 — every in-process test app of the other
@@ -8,9 +9,12 @@
 //! account stay PENDING for a minute because the stack's user-service never ran, and
 //! requests to "the gateway" answered by another test's service.
 //!
-//! So a stack's ports come from [`RANGE`], below the kernel's ephemeral range (which
+//! A private broker on such a port is the same race: tansu cannot bind it, and the
+//! test's Kafka client talks to somebody's HTTP server.
+//!
+//! So these ports come from [`RANGE`], below the kernel's ephemeral range (which
 //! bind(0) and outgoing connections draw from), and each is claimed with an exclusive
-//! `flock` on a file named after it, held while the stack lives: test processes
+//! `flock` on a file named after it, held while its owner lives: test processes
 //! running in parallel never claim the same one, and a crashed test's claims end with
 //! its process.
 
@@ -23,25 +27,25 @@ use nix::fcntl::{Flock, FlockArg};
 
 /// Where stacks take their ports from: below Linux's default ephemeral range
 /// (32768–60999, `net.ipv4.ip_local_port_range`).
-pub(crate) const RANGE: Range<u16> = 21_000..32_000;
+pub const RANGE: Range<u16> = 21_000..32_000;
 
-/// A port claimed for one process of a stack; the claim ends when this drops.
+/// A port claimed for one process a test starts; the claim ends when this drops.
 #[derive(Debug)]
-pub(crate) struct Port {
+pub struct Port {
     number: u16,
     _claim: Flock<File>,
 }
 
 impl Port {
     /// The port's number.
-    pub(crate) fn number(&self) -> u16 {
+    pub fn number(&self) -> u16 {
         self.number
     }
 
-    /// Claims a port of [`RANGE`] that no other stack holds and nothing listens on.
-    pub(crate) fn claim() -> Self {
+    /// Claims a port of [`RANGE`] that no other test holds and nothing listens on.
+    pub fn claim() -> Self {
         assert_below_ephemeral_range();
-        let dir = std::env::temp_dir().join("comanda-e2e-ports");
+        let dir = std::env::temp_dir().join("comanda-test-ports");
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         // Start where other test processes are unlikely to look, to rarely meet a claim.
         static NEXT: AtomicU16 = AtomicU16::new(0);
@@ -57,7 +61,7 @@ impl Port {
                 .open(dir.join(number.to_string()))
                 .unwrap_or_else(|e| panic!("opening the claim of port {number}: {e}"));
             let Ok(claim) = Flock::lock(file, FlockArg::LockExclusiveNonblock) else {
-                continue; // another stack's
+                continue; // another test's
             };
             if TcpListener::bind(("127.0.0.1", number)).is_ok() {
                 return Self {
@@ -83,7 +87,7 @@ fn assert_below_ephemeral_range() {
     if let Some(first) = first {
         assert!(
             first >= RANGE.end,
-            "the e2e stacks take ports from {RANGE:?}, but this machine's ephemeral range \
+            "tests take ports for the processes they start from {RANGE:?}, but this machine's ephemeral range \
              starts at {first} (net.ipv4.ip_local_port_range): set it to start at {} or above",
             RANGE.end
         );
