@@ -31,6 +31,9 @@
 //! when the load ended, and how many stock requests order-service sent again because
 //! their answer was late (its deadline, 30 s by default).
 //!
+//! `--orders N` runs the soak instead: N orders at `--rate`, with POST → decided p99 and
+//! the outbox, inbox and orders tables' sizes at 10k, 100k, 1M and N (see `soak`).
+//!
 //! `--only saturation,ceiling,paced` (or `BENCH_ONLY`) runs some parts. Needs Postgres
 //! (`DATABASE_ADMIN_URL`) and tansu (`TANSU_BIN`, else `~/.cargo/bin/tansu`); xtask sets
 //! both. Not part of `cargo xtask test`.
@@ -43,6 +46,7 @@
 //! - `report`: what a run prints.
 //! - `ceiling`: the saga's transactions straight on Postgres.
 //! - `cpu`: CPU time from `/proc`.
+//! - `soak`: `--orders N`, flat cost at scale.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod ceiling;
@@ -52,6 +56,7 @@ mod load;
 mod observe;
 mod report;
 mod setup;
+mod soak;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,6 +101,10 @@ struct Args {
     /// Longest wait for the orders to be decided after the load, in seconds.
     #[arg(long, default_value_t = 300)]
     drain: u64,
+    /// The soak instead of the other parts: this many orders offered at `--rate`, with
+    /// latency and table sizes at 10k, 100k, 1M and the end (see `soak`).
+    #[arg(long)]
+    orders: Option<u64>,
     /// Only these parts.
     #[arg(long, env = "BENCH_ONLY", value_delimiter = ',')]
     only: Vec<Part>,
@@ -121,18 +130,24 @@ impl Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let bin_dir = std::env::var_os("BENCH_BIN_DIR").map(PathBuf::from);
+    let length = match args.orders {
+        Some(_) => "no warm-up, the soak".to_owned(),
+        None => format!("{} s warm-up, then {} s of load", args.warmup, args.seconds),
+    };
     println!(
-        "e2e bench: {} cores, binaries from {}; {} products, orders of 1-3 of them; \
-         {} s warm-up, then {} s of load",
+        "e2e bench: {} cores, binaries from {}; {} products, orders of 1-3 of them; {length}",
         std::thread::available_parallelism().map_or(0, usize::from),
         bin_dir.as_ref().map_or_else(
             || "target/debug (no BENCH_BIN_DIR: debug builds!)".to_owned(),
             |d| d.display().to_string()
         ),
         args.products,
-        args.warmup,
-        args.seconds,
     );
+    if let Some(orders) = args.orders {
+        let clients = args.clients.iter().copied().max().unwrap_or(32);
+        let patience = Duration::from_secs(args.drain);
+        return soak::run(bin_dir, clients, args.products, args.rate, orders, patience).await;
+    }
     let mut summary = Vec::new();
     for &clients in &args.clients {
         let e2e = if args.runs(Part::Saturation) {

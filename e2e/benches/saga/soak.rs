@@ -1,0 +1,140 @@
+//! `--orders N`: the soak. Does an order cost the same at the millionth as at the
+//! ten-thousandth? One stack, orders offered at `--rate` by `--clients` clients until N
+//! were offered, with a checkpoint at 10k, 100k and 1M (those below N) and at N. At each
+//! checkpoint the load pauses while the bench waits for the window's orders to be
+//! decided and reads: POST → decided p50/p99 of the orders placed since the previous
+//! checkpoint, and the rows and on-disk size of the tables that must not grow without
+//! bound — every service's `outbox` and `processed_messages` (kept for the relay's
+//! retention, `COMANDA__RELAY__*_RETENTION_HOURS`, 1 h at the least here) — and of
+//! `orders`, which grows by design. Goal: p99 at the last checkpoint ≤ 1.5 × p99 at the
+//! first.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use e2e::stack::SERVICES;
+
+use crate::load::{Load, Pace};
+use crate::observe::Databases;
+use crate::report::{decided_quantiles, ms, verdict};
+use crate::setup;
+
+/// Where the soak stops to measure, besides its end.
+const CHECKPOINTS: [u64; 3] = [10_000, 100_000, 1_000_000];
+/// p99 at the last checkpoint over p99 at the first.
+const GROWTH_GOAL: f64 = 1.5;
+
+/// What the soak reads at one checkpoint.
+struct Checkpoint {
+    offered: u64,
+    placed: usize,
+    decided: usize,
+    p50: f64,
+    p99: f64,
+    sizes: Vec<(&'static str, i64, i64)>,
+}
+
+/// Runs the soak and prints a row per checkpoint.
+pub async fn run(
+    bin_dir: Option<PathBuf>,
+    clients: usize,
+    products: usize,
+    rate: u64,
+    orders: u64,
+    patience: Duration,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(rate > 0, "the soak needs --rate above 0");
+    println!("\n== soak: {orders} orders offered at {rate} orders/s by {clients} clients ==");
+    let run = setup::Run::start(bin_dir, clients, products).await?;
+    let db = Databases::connect(&run.stack).await?;
+    let mut marks: Vec<u64> = CHECKPOINTS.into_iter().filter(|&c| c < orders).collect();
+    marks.push(orders);
+    let mut rows = Vec::new();
+    let mut offered = 0;
+    for (window, mark) in marks.into_iter().enumerate() {
+        let load = Arc::new(Load {
+            gateway: run.stack.gateway.clone(),
+            tokens: run.tokens.clone(),
+            products: run.products.clone(),
+            keys: format!("{}-soak{window}", run.name),
+        });
+        let length = Duration::from_secs_f64((mark - offered) as f64 / rate as f64);
+        let start = SystemTime::now() - Duration::from_secs(1);
+        let tally = load.run(Pace::Rate(rate), length).await;
+        offered = mark;
+        db.wait_decided(patience).await?;
+        let decisions = db.decisions(start).await?;
+        let (p50, p99) = decided_quantiles(&tally, &decisions);
+        let decided = tally
+            .placed
+            .iter()
+            .filter(|p| decisions.contains_key(&p.id))
+            .count();
+        let checkpoint = Checkpoint {
+            offered,
+            placed: tally.placed.len(),
+            decided,
+            p50,
+            p99,
+            sizes: sizes(&db).await?,
+        };
+        print_row(&checkpoint);
+        rows.push(checkpoint);
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        let growth = last.p99 / first.p99.max(0.001);
+        println!(
+            "   p99 at {} over p99 at {}: {growth:.2} (goal <= {GROWTH_GOAL}) {}",
+            last.offered,
+            first.offered,
+            verdict(growth <= GROWTH_GOAL)
+        );
+    }
+    Ok(())
+}
+
+fn print_row(c: &Checkpoint) {
+    let sizes: Vec<String> = c
+        .sizes
+        .iter()
+        .map(|(table, rows, bytes)| format!("{table} {rows} rows / {:.1} MB", *bytes as f64 / 1e6))
+        .collect();
+    println!(
+        "   at {:>9} offered: window {} placed, {} decided; POST -> decided p50 {} p99 {}; {}",
+        c.offered,
+        c.placed,
+        c.decided,
+        ms(c.p50),
+        ms(c.p99),
+        sizes.join(", ")
+    );
+}
+
+/// Rows and bytes (with indexes and TOAST) of every service's outbox and
+/// processed_messages, summed, and of order-service's orders.
+async fn sizes(db: &Databases) -> anyhow::Result<Vec<(&'static str, i64, i64)>> {
+    let mut totals = vec![("outbox", 0, 0), ("processed_messages", 0, 0)];
+    for service in SERVICES {
+        for total in &mut totals {
+            let (rows, bytes) = table(db, service, total.0).await?;
+            total.1 += rows;
+            total.2 += bytes;
+        }
+    }
+    let (rows, bytes) = table(db, "order-service", "orders").await?;
+    totals.push(("orders", rows, bytes));
+    Ok(totals)
+}
+
+async fn table(db: &Databases, service: &str, table: &str) -> anyhow::Result<(i64, i64)> {
+    // `table` is one of this file's constants, never input.
+    let row = db
+        .of(service)
+        .query_one(
+            &format!("SELECT count(*), pg_total_relation_size('{table}') FROM {table}"),
+            &[],
+        )
+        .await?;
+    Ok((row.get(0), row.get(1)))
+}
