@@ -3,6 +3,7 @@
 
 mod backlog;
 mod cancel;
+mod counts;
 mod deadlines;
 mod fuzz;
 mod health;
