@@ -59,14 +59,13 @@ mod setup;
 mod soak;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
 use comanda_testkit::broker::PrivateBroker;
 use cpu::{Sample, Watched};
 use e2e::stack::{Stack, BINARIES, SERVICES};
-use load::{Load, Pace};
+use load::Pace;
 use observe::Databases;
 use report::{decided_quantiles, load_average, ms, print_cpu, report, since, verdict, Figures};
 
@@ -223,16 +222,8 @@ async fn e2e(
     let run = setup::Run::start(bin_dir, clients, args.products).await?;
     let db = Databases::connect(&run.stack).await?;
     let patience = Duration::from_secs(args.drain);
-    let load = |phase: &str| {
-        Arc::new(Load {
-            gateway: run.stack.gateway.clone(),
-            tokens: run.tokens.clone(),
-            products: run.products.clone(),
-            keys: format!("{}-{phase}", run.name),
-        })
-    };
     if args.warmup > 0 {
-        load("warmup")
+        run.load("warmup")
             .run(pace, Duration::from_secs(args.warmup))
             .await;
         db.wait_decided(patience).await?;
@@ -245,7 +236,8 @@ async fn e2e(
     println!("   {}", load_average());
     let before = Sample::now(&watched);
     let start = SystemTime::now();
-    let tally = load("load")
+    let tally = run
+        .load("load")
         .run(pace, Duration::from_secs(args.seconds))
         .await;
     let load_end = SystemTime::now();

@@ -4,6 +4,7 @@
 //! for every order the run can place, all before the clock starts.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use comanda_testkit::broker::PrivateBroker;
@@ -11,6 +12,8 @@ use comanda_testkit::TestEnv;
 use e2e::stack::{Options, Stack};
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+use crate::load::Load;
 
 /// The administrator auth-service bootstraps (its dev settings).
 const ADMIN: (&str, &str) = ("admin@comanda.local", "comanda-admin-dev");
@@ -67,6 +70,17 @@ fn options(bin_dir: Option<PathBuf>) -> Options {
 }
 
 impl Run {
+    /// The clients of this run for `phase`: its customers and catalogue, through its
+    /// gateway, with idempotency keys of their own (`<run>-<phase>-…`).
+    pub fn load(&self, phase: &str) -> Arc<Load> {
+        Arc::new(Load {
+            gateway: self.stack.gateway.clone(),
+            tokens: self.tokens.clone(),
+            products: self.products.clone(),
+            keys: format!("{}-{phase}", self.name),
+        })
+    }
+
     /// Starts the system and prepares `customers` customers and `products` products.
     pub async fn start(
         bin_dir: Option<PathBuf>,

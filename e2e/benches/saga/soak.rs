@@ -10,12 +10,11 @@
 //! first.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use e2e::stack::SERVICES;
 
-use crate::load::{Load, Pace};
+use crate::load::Pace;
 use crate::observe::Databases;
 use crate::report::{decided_quantiles, ms, verdict};
 use crate::setup;
@@ -53,12 +52,7 @@ pub async fn run(
     let mut rows = Vec::new();
     let mut offered = 0;
     for (window, mark) in marks.into_iter().enumerate() {
-        let load = Arc::new(Load {
-            gateway: run.stack.gateway.clone(),
-            tokens: run.tokens.clone(),
-            products: run.products.clone(),
-            keys: format!("{}-soak{window}", run.name),
-        });
+        let load = run.load(&format!("soak{window}"));
         let length = Duration::from_secs_f64((mark - offered) as f64 / rate as f64);
         let start = SystemTime::now() - Duration::from_secs(1);
         let tally = load.run(Pace::Rate(rate), length).await;
