@@ -58,10 +58,19 @@ impl Default for OrderSettings {
 /// The payment step of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PaymentSettings {
-    /// How long a CONFIRMED order waits for its payment (its durable deadline
-    /// `order.payment`) before it EXPIRES and its stock is given back (default 900 s).
+    /// How long a CONFIRMED order's checkout stays payable (`pay_by` of
+    /// `payment.requested`, default 900 s). Its durable deadline `order.payment` fires
+    /// [`Self::settlement_grace_secs`] later: then it EXPIRES and its stock is given back.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// How long after the checkout closes (`pay_by`) the order still waits before it
+    /// EXPIRES (default 120 s). The provider accepts a payment up to `pay_by`, and its
+    /// report (a webhook, retried while payment-service restarts; the relay; the
+    /// broker) takes time to arrive: a deadline at `pay_by` itself would expire, then
+    /// refund, an order its customer paid in time. Within the grace nobody can pay any
+    /// more, so waiting longer only holds the stock longer.
+    #[serde(default = "default_settlement_grace_secs")]
+    pub settlement_grace_secs: u64,
     /// The ISO 4217 currency orders are charged in (default `EUR`): three capital
     /// letters.
     #[serde(default = "default_currency")]
@@ -72,6 +81,7 @@ impl Default for PaymentSettings {
     fn default() -> Self {
         Self {
             timeout_secs: default_timeout_secs(),
+            settlement_grace_secs: default_settlement_grace_secs(),
             currency: default_currency(),
         }
     }
@@ -89,6 +99,12 @@ impl PaymentSettings {
         (Utc::now() + timeout).trunc_subsecs(6)
     }
 
+    /// When an order whose checkout closes at `pay_by` EXPIRES if no payment outcome
+    /// has arrived: [`Self::settlement_grace_secs`] later.
+    pub fn expire_at(&self, pay_by: DateTime<Utc>) -> DateTime<Utc> {
+        pay_by + chrono::Duration::seconds(self.settlement_grace_secs as i64)
+    }
+
     /// Refuses a timeout of zero and a currency that is not three capital letters.
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
@@ -101,6 +117,10 @@ impl PaymentSettings {
             "payment.timeout_secs must be at most ten years"
         );
         anyhow::ensure!(
+            self.settlement_grace_secs <= 7 * 24 * 3600,
+            "payment.settlement_grace_secs must be at most a week"
+        );
+        anyhow::ensure!(
             self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase()),
             "payment.currency must be an ISO 4217 code (three capital letters), not {:?}",
             self.currency
@@ -111,6 +131,10 @@ impl PaymentSettings {
 
 fn default_timeout_secs() -> u64 {
     900
+}
+
+fn default_settlement_grace_secs() -> u64 {
+    120
 }
 
 fn default_currency() -> String {
@@ -183,11 +207,12 @@ mod tests {
         let settings = load().expect("defaults load");
         assert_eq!(settings.payment.timeout_secs, 900);
         assert_eq!(settings.payment.currency, "EUR");
+        assert_eq!(settings.payment.settlement_grace_secs, 120);
         assert_eq!(settings.payment, PaymentSettings::default());
     }
 
     #[test]
-    fn a_zero_timeout_or_a_currency_that_is_no_iso_code_is_refused() {
+    fn a_zero_timeout_a_grace_over_a_week_or_a_currency_that_is_no_iso_code_is_refused() {
         let valid = PaymentSettings::default();
         assert!(valid.validate().is_ok());
         for currency in ["eur", "EURO", "E1R", ""] {
@@ -199,8 +224,13 @@ mod tests {
         }
         let never = PaymentSettings {
             timeout_secs: 0,
-            ..valid
+            ..valid.clone()
         };
         assert!(never.validate().is_err());
+        let forever = PaymentSettings {
+            settlement_grace_secs: 8 * 24 * 3600,
+            ..valid
+        };
+        assert!(forever.validate().is_err());
     }
 }

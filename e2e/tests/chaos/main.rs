@@ -8,9 +8,10 @@
 //! One test, parameterised by the environment, so both forms run the same code:
 //! - the **short form** (`cargo xtask chaos` with its defaults): 300 orders over 60 s, 8
 //!   faults (6–8 kills, 2 broker pauses). Most orders are paid (about 1 in 8 with the
-//!   declined card), 1 in 20 is left unpaid and expires 45 s after it is CONFIRMED
-//!   (`payment.timeout` of the run), so the run takes about 100 s when every order
-//!   settles (the last unpaid ones expire ~30 s after the load), up to 3 minutes more
+//!   declined card), 1 in 20 is left unpaid and expires 75 s after it is CONFIRMED
+//!   (its checkout closes after the run's `payment.timeout`, 45 s, and the order expires
+//!   after the `payment.settlement_grace`, 30 s, more), so the run takes about 130 s when
+//!   every order settles (the last unpaid ones expire ~60 s after the load), up to 3 minutes more
 //!   when some do not (the report comes either way).
 //!   `cargo xtask test` runs it with the rest of the suite. The stack's services read
 //!   every partition without a consumer group (`kafka.assignment = "all"`): tansu
@@ -77,10 +78,15 @@ use crate::rng::Rng;
 const PRODUCTS: usize = 5;
 /// Customers who register while the load runs, out of `CHAOS_CUSTOMERS`.
 const LATE_CUSTOMERS: usize = 4;
-/// order-service's `payment.timeout` for the run: an order nobody pays EXPIREs this long
-/// after it is CONFIRMED, well inside the settle window; customers pay within seconds,
-/// faults included, so only orders left unpaid on purpose should reach it.
+/// order-service's `payment.timeout` for the run: a checkout closes this long after its
+/// order is CONFIRMED; customers pay within seconds, faults included, so only orders left
+/// unpaid on purpose should miss it.
 const PAYMENT_TIMEOUT_SECS: &str = "45";
+/// order-service's `payment.settlement_grace` for the run: an unpaid order EXPIREs this
+/// long after its checkout closed (75 s after it is CONFIRMED, well inside the settle
+/// window), so a payment made at the last moment whose report is held up by a kill or a
+/// broker pause still pays it.
+const SETTLEMENT_GRACE_SECS: &str = "30";
 
 /// The run's parameters (see the crate doc).
 #[derive(Debug)]
@@ -142,6 +148,11 @@ fn options(log_dir: std::path::PathBuf) -> Options {
             "order-service",
             "COMANDA__PAYMENT__TIMEOUT_SECS",
             PAYMENT_TIMEOUT_SECS,
+        ),
+        (
+            "order-service",
+            "COMANDA__PAYMENT__SETTLEMENT_GRACE_SECS",
+            SETTLEMENT_GRACE_SECS,
         ),
         ("order-service", "COMANDA__SAGA__POLL_INTERVAL_MS", "300"),
         ("payment-service", "COMANDA__SAGA__POLL_INTERVAL_MS", "300"),

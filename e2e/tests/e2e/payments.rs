@@ -18,8 +18,8 @@ const PAYS: &str = "4242 4242 4242 4242";
 const DECLINED: &str = "4000 0000 0000 0002";
 const DELAYED: &str = "4000 0000 0000 3220";
 
-/// A stack whose provider duplicates and reorders its webhooks, whose orders expire
-/// unpaid after `payment_timeout_secs`, and whose limits let one customer place many
+/// A stack whose provider duplicates and reorders its webhooks, whose checkouts close
+/// `payment_timeout_secs` after an order is CONFIRMED (which EXPIRES 2 s later), and whose limits let one customer place many
 /// orders at once.
 async fn stack(payment_timeout_secs: u64, delayed_success_ms: u64) -> Stack {
     let env = |process: &str, var: &str, value: String| (process.into(), var.into(), value);
@@ -49,6 +49,12 @@ async fn stack(payment_timeout_secs: u64, delayed_success_ms: u64) -> Stack {
                 "order-service",
                 "COMANDA__PAYMENT__TIMEOUT_SECS",
                 payment_timeout_secs.to_string(),
+            ),
+            // A payment's report reaches order-service within a second or two here.
+            env(
+                "order-service",
+                "COMANDA__PAYMENT__SETTLEMENT_GRACE_SECS",
+                "2".into(),
             ),
             env(
                 "order-service",
@@ -316,8 +322,9 @@ async fn orders_are_paid_declined_and_refunded_once_with_webhooks_duplicated_and
 
 #[tokio::test]
 async fn an_unpaid_order_expires_and_a_charge_that_completes_after_expiry_is_refunded() {
-    // Orders expire 6 s after CONFIRMED; the delayed card captures 12 s after it is
-    // entered, so its charge lands on an order that has already EXPIRED.
+    // Checkouts close 6 s after CONFIRMED and orders expire 2 s later; the delayed card
+    // captures 12 s after it is entered, so its charge lands on an order that has
+    // already EXPIRED.
     let stack = stack(6, 12_000).await;
     let (client, _) = Client::customer(&stack.gateway, "late@example.com").await;
     let (product, stock_before, _) = product_with(&client, 10).await;

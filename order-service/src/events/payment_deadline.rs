@@ -1,8 +1,11 @@
 //! The payment deadline of a CONFIRMED order.
 //!
-//! [`super::stock_reserved`] schedules a deadline of kind [`DEADLINE`] at
-//! `payment.timeout` when it confirms an order and asks for its payment, in the same
-//! transaction. Any end of the wait clears it: the payment's success or failure, a
+//! [`super::stock_reserved`] schedules a deadline of kind [`DEADLINE`] when it confirms
+//! an order and asks for its payment, in the same transaction: at the checkout's close
+//! (`pay_by`, `payment.timeout` from then) plus `payment.settlement_grace`, the time a
+//! payment made at the last moment may take to be reported (webhook retries, restarts,
+//! relay, broker). Firing at `pay_by` itself would expire, then refund, orders paid in
+//! time. Any end of the wait clears it: the payment's success or failure, a
 //! cancel. When it fires first, the order — under its row lock — is still CONFIRMED
 //! and unpaid: it becomes EXPIRED, and `order.cancelled` (reason `expired`) makes
 //! product-service give the stock back and payment-service void the checkout (or

@@ -1,7 +1,8 @@
 //! `inventory.stock.reserved` → a PENDING order becomes CONFIRMED, priced, and awaits
 //! payment: `payment.requested` (its total, currency and payment deadline) goes out in
 //! the same transaction, with the durable deadline of kind
-//! [`payment_deadline::DEADLINE`] at `payment.timeout` from now.
+//! [`payment_deadline::DEADLINE`] at the checkout's close (`pay_by`, `payment.timeout`
+//! from now) plus `payment.settlement_grace`.
 //!
 //! A reservation whose prices make a total that does not fit in cents (a price stored
 //! before prices were bounded) cannot be confirmed: the order is REJECTED
@@ -94,7 +95,8 @@ impl Handler for ConfirmOrder {
         )
         .caused_by(event);
         publish(conn, &self.topics.payment_requested, order.id, &request).await?;
-        deadline::schedule(conn, payment_deadline::DEADLINE, order.id, pay_by).await?;
+        let expire_at = self.payment.expire_at(pay_by);
+        deadline::schedule(conn, payment_deadline::DEADLINE, order.id, expire_at).await?;
         Ok(())
     }
 }

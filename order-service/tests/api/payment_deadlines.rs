@@ -1,7 +1,11 @@
-//! The payment deadline: a CONFIRMED order not paid within `payment.timeout` EXPIRES
-//! once — whichever instance fires it, across restarts — and gives its stock back; a
-//! payment that comes later does not bring it back.
+//! The payment deadline: a CONFIRMED order not paid within `payment.timeout` (and the
+//! settlement grace after it) EXPIRES once — whichever instance fires it, across
+//! restarts — and gives its stock back; a payment that comes later does not bring it
+//! back, one made in time and reported within the grace pays it.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use comanda_outbox::deadline::SagaSettings;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,11 +17,12 @@ use crate::paying::{
     timeline,
 };
 
-/// Both services, order-service's deadline worker polling every 50 ms and payment due
-/// `timeout_secs` after confirmation.
-async fn saga_paying_within(timeout_secs: u64) -> Saga {
+/// Both services, order-service's deadline worker polling every 50 ms, the checkout
+/// closing `timeout_secs` after confirmation and the order expiring `grace_secs` later.
+async fn saga_paying_within(timeout_secs: u64, grace_secs: u64) -> Saga {
     Saga::start_configured(|settings| {
         settings.payment.timeout_secs = timeout_secs;
+        settings.payment.settlement_grace_secs = grace_secs;
         settings.saga = SagaSettings {
             poll_interval_ms: 50,
             ..SagaSettings::default()
@@ -28,7 +33,7 @@ async fn saga_paying_within(timeout_secs: u64) -> Saga {
 
 #[tokio::test]
 async fn orders_not_paid_in_time_expire_once_each_with_two_instances_firing_deadlines() {
-    let saga = saga_paying_within(1).await;
+    let saga = saga_paying_within(1, 0).await;
     let _second = saga.second_order_instance().await;
     let mut orders = Vec::new();
     for _ in 0..6 {
@@ -105,7 +110,7 @@ async fn a_payment_deadline_that_fell_due_while_order_service_was_down_fires_onc
 
 #[tokio::test]
 async fn a_payment_succeeding_after_the_order_expired_leaves_it_expired_and_shows_the_refund() {
-    let saga = saga_paying_within(1).await;
+    let saga = saga_paying_within(1, 0).await;
     let order = place(&saga, 10, 450, 2).await;
     saga.wait_for(order.id, "EXPIRED").await;
     let payment_id = Uuid::now_v7();
@@ -137,7 +142,7 @@ async fn a_payment_succeeding_after_the_order_expired_leaves_it_expired_and_show
 
 #[tokio::test]
 async fn a_payment_deadline_firing_for_an_order_already_paid_changes_nothing() {
-    let saga = saga_paying_within(900).await;
+    let saga = saga_paying_within(900, 0).await;
     let order = confirmed(&saga, 10, 300, 1).await;
     deliver(&saga, &succeeded(order.id, Uuid::now_v7(), 300, "EUR")).await;
     assert_eq!(saga.status(order.id).await, "PAID");
@@ -160,6 +165,44 @@ async fn a_payment_deadline_firing_for_an_order_already_paid_changes_nothing() {
     .await;
 
     assert_eq!(saga.status(order.id).await, "PAID");
+    assert!(published(&saga, "order.cancelled", order.id)
+        .await
+        .is_empty());
+    assert_eq!(
+        saga.reservation(order.id).await.as_deref(),
+        Some("RESERVED")
+    );
+}
+
+#[tokio::test]
+async fn a_payment_made_as_the_checkout_closed_and_reported_after_it_pays_the_order() {
+    // The checkout closes 1 s after confirmation; its report may take 30 s more.
+    let saga = saga_paying_within(1, 30).await;
+    let order = confirmed(&saga, 10, 300, 2).await;
+    let requested = published(&saga, "payment.requested", order.id).await;
+    let pay_by: DateTime<Utc> =
+        serde_json::from_value(requested[0]["pay_by"].clone()).expect("pay_by");
+    let due_at: DateTime<Utc> = saga
+        .orders_db()
+        .await
+        .query_one(
+            "SELECT due_at FROM saga_deadlines WHERE kind = 'order.payment' AND aggregate_id = $1",
+            &[&order.id],
+        )
+        .await
+        .expect("the payment deadline")
+        .get(0);
+    assert_eq!(due_at - pay_by, chrono::Duration::seconds(30));
+
+    // The customer paid at the last moment; the report arrives once the checkout has
+    // closed, well after a deadline at `pay_by` would have fired (polled every 50 ms).
+    let closed_for = (pay_by - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(2);
+    tokio::time::sleep(closed_for).await;
+    assert_eq!(saga.status(order.id).await, "CONFIRMED", "still waiting");
+    deliver(&saga, &succeeded(order.id, Uuid::now_v7(), 600, "EUR")).await;
+
+    assert_eq!(saga.status(order.id).await, "PAID");
+    assert_eq!(payment_deadlines(&saga, order.id).await, 0);
     assert!(published(&saga, "order.cancelled", order.id)
         .await
         .is_empty());
