@@ -46,7 +46,10 @@ impl Application {
             payment_requested: kafka.topic(topics::PAYMENT_REQUESTED),
         };
         let cancelled_topic = order_topics.cancelled.clone();
+        // Every handler locks only its own order's rows: the partitions can be applied
+        // side by side (`comanda_outbox::inbox` lanes).
         let inbox = Inbox::for_service(kafka, GROUP, &stalls)
+            .lanes(topics::PARTITIONS.unsigned_abs() as usize)
             .handle(
                 &kafka.topic(topics::STOCK_RESERVED),
                 ConfirmOrder {

@@ -101,6 +101,13 @@ pub struct KafkaSettings {
     /// serves many (`comanda_outbox::inbox`, "batch").
     #[serde(default = "default_consumer_max_batch")]
     pub consumer_max_batch: usize,
+    /// At most this many partitions a consumer applies side by side, each in its own
+    /// transaction (`comanda_outbox::inbox`, "lanes"). Unset: as many as the service
+    /// allows (order-service all of its partitions; the others one, since their handlers
+    /// share rows across keys). It can lower the service's choice, never raise it; 1
+    /// applies one partition after the other.
+    #[serde(default)]
+    pub consumer_lanes: Option<usize>,
     /// `security.protocol` of this process's Kafka clients, e.g. `SASL_PLAINTEXT`; empty:
     /// librdkafka's default (plaintext, no sign-in: tansu, the tests).
     #[serde(default)]
@@ -224,6 +231,7 @@ impl KafkaSettings {
             min_insync_replicas: 1,
             fetch_wait_max_ms: default_fetch_wait_max_ms(),
             consumer_max_batch: default_consumer_max_batch(),
+            consumer_lanes: None,
             security_protocol: String::new(),
             sasl_mechanism: String::new(),
             sasl_username: String::new(),

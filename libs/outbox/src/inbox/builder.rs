@@ -37,6 +37,8 @@ pub struct InboxBuilder {
     fetch_wait: Option<Duration>,
     security: KafkaSecurity,
     max_batch: usize,
+    lanes: usize,
+    lanes_limit: Option<usize>,
 }
 
 impl InboxBuilder {
@@ -57,6 +59,8 @@ impl InboxBuilder {
             fetch_wait: None,
             security: KafkaSecurity::default(),
             max_batch: super::DEFAULT_MAX_BATCH,
+            lanes: 1,
+            lanes_limit: None,
         }
     }
 
@@ -85,6 +89,22 @@ impl InboxBuilder {
     /// transactions holding their row locks.
     pub fn max_batch(mut self, max: usize) -> Self {
         self.max_batch = max.max(1);
+        self
+    }
+
+    /// Applies the partitions received at once in up to `lanes` transactions side by
+    /// side, one per partition number (default 1: one after the other). Only for an
+    /// inbox whose handlers lock nothing but the rows of the message's own key (see
+    /// [`super::lanes`]); at most [`topics::PARTITIONS`] lanes are ever busy.
+    pub fn lanes(mut self, lanes: usize) -> Self {
+        self.lanes = lanes.clamp(1, topics::PARTITIONS.unsigned_abs() as usize);
+        self
+    }
+
+    /// Caps [`Self::lanes`] at `limit` whatever the service asks (an operator's setting,
+    /// `kafka.consumer_lanes`); `None`: no cap.
+    pub fn lanes_limit(mut self, limit: Option<usize>) -> Self {
+        self.lanes_limit = limit;
         self
     }
 
@@ -180,6 +200,10 @@ impl InboxBuilder {
             max_retry_delay: self.max_retry_delay,
             dlq_topic: self.dlq_topic,
             max_batch: self.max_batch,
+            lanes: self
+                .lanes
+                .min(self.lanes_limit.unwrap_or(usize::MAX))
+                .max(1),
             pool,
             consumer: Mutex::new(Arc::new(consumer)),
             dlq,

@@ -25,6 +25,7 @@
 //! - [`builder`]: which topics, which handlers, how patient.
 //! - [`handler`]: what a consumer implements, and the error policy.
 //! - [`batch`]: the waiting messages in one transaction, one by one when that fails.
+//! - [`lanes`]: the partitions of one consumer applied side by side (opt-in).
 //! - [`retry`]: applying one message (dedupe + effect) until it sticks.
 //! - [`watchdog`]: lag without progress, seen from outside the group protocol.
 //! - [`dlq`]: writing a dead letter.
@@ -33,6 +34,7 @@ mod batch;
 mod builder;
 pub mod dlq;
 pub mod handler;
+mod lanes;
 mod retry;
 mod watchdog;
 
@@ -136,6 +138,8 @@ pub struct Inbox {
     dlq_topic: String,
     /// Most messages applied in one transaction ([`batch`]).
     max_batch: usize,
+    /// Partitions applied side by side ([`lanes`]); 1: one after the other.
+    lanes: usize,
     pool: Pool<AsyncPgConnection>,
     /// How every consumer of this inbox is made (group, static name, timeouts).
     member_config: ClientConfig,
@@ -171,6 +175,7 @@ impl Inbox {
             .durability(kafka.into())
             .fetch_wait(kafka.fetch_wait())
             .max_batch(kafka.consumer_max_batch)
+            .lanes_limit(kafka.consumer_lanes)
     }
 
     /// The consumer in use now.
@@ -191,7 +196,8 @@ impl Inbox {
 
     /// Receives at least one message (waiting up to `timeout`; none: empty), takes
     /// those already waiting behind it, up to [`InboxBuilder::max_batch`], and handles
-    /// them as [`Inbox::run`] does: together in one transaction where they all apply.
+    /// them as [`Inbox::run`] does: together in one transaction per lane where they all
+    /// apply.
     /// Tests use it to drain deterministically.
     pub async fn poll_batch(&self, timeout: Duration) -> anyhow::Result<Vec<Outcome>> {
         let consumer = self.consumer();
@@ -200,7 +206,7 @@ impl Inbox {
             Ok(received) => received?,
         };
         let messages = self.take_waiting(&consumer, first);
-        Ok(self.handle_batch(&consumer, &messages).await)
+        Ok(self.handle_lanes(&consumer, messages).await)
     }
 
     /// `first` and the messages already received behind it, without waiting for more.
@@ -239,7 +245,7 @@ impl Inbox {
                             let messages = self.take_waiting(&consumer, first);
                             tokio::select! {
                                 _ = &mut shutdown => return,
-                                _ = self.handle_batch(&consumer, &messages) => {}
+                                _ = self.handle_lanes(&consumer, messages) => {}
                             }
                         }
                         Err(error) => {

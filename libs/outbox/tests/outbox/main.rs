@@ -10,6 +10,7 @@ mod fuzz_envelope;
 mod fuzz_inbox;
 mod helpers;
 mod inbox;
+mod lanes;
 mod sick_database;
 mod stall;
 mod topics;
