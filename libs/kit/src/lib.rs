@@ -13,6 +13,8 @@
 //! - [`openapi`]: the `Problem` schema, the bearer scheme and `GET /openapi.json` every
 //!   service's OpenAPI document shares.
 //! - [`pagination`]: `?page=&size=` with a capped size, and the page response shape.
+//! - [`prepared`]: statements diesel would never keep prepared (UPDATE, upserts,
+//!   `sql_query`), prepared once per connection.
 //! - [`problem`]: `application/problem+json` errors with a stable `code`, the error policy,
 //!   and extractor configs that turn bad input into 4xx problems.
 //! - [`db`]: the Postgres pool, migrations from several embedded sources, database creation.
@@ -39,6 +41,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod pagination;
+pub mod prepared;
 pub mod problem;
 pub mod request_id;
 pub mod request_log;

@@ -1,8 +1,12 @@
 //! The `orders` and `order_lines` tables, read and written as one aggregate.
+//!
+//! The writes of the saga's steps are [`Prepared`]: diesel would parse and plan every
+//! UPDATE anew (issue #15: half of this database's statements were planned per call).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use comanda_kit::prepared::Prepared;
 use diesel::dsl::sql;
 use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
@@ -222,22 +226,28 @@ pub async fn insert(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<
 /// requests at the cap must not both see room). Users' locks are independent; a hash
 /// collision between two users only makes them wait for each other.
 pub async fn lock_open_orders_of(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('open-orders:' || $1, 0))")
-        .bind::<diesel::sql_types::Text, _>(user_id.to_string())
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('open-orders:' || $1, 0))",
+        )
+        .bind::<diesel::sql_types::Text, _>(user_id.to_string()),
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// How many open orders ([`OrderStatus::OPEN`]) `user_id` holds, over
 /// `orders_open_by_user_idx` (see [`status_in`]).
 pub async fn count_open(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<i64> {
-    orders::table
-        .filter(orders::user_id.eq(user_id))
-        .filter(status_in(&OrderStatus::OPEN))
-        .count()
-        .get_result(conn)
-        .await
+    Prepared(
+        orders::table
+            .filter(orders::user_id.eq(user_id))
+            .filter(status_in(&OrderStatus::OPEN))
+            .count(),
+    )
+    .get_result(conn)
+    .await
 }
 
 /// `status IN (…)` with the statuses written into the SQL, not bound: only a literal
@@ -255,11 +265,13 @@ fn status_in(statuses: &[OrderStatus]) -> SqlLiteral<Bool> {
 
 /// Orders waiting for their stock decision (PENDING), over `orders_pending_idx`.
 pub async fn count_pending(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    orders::table
-        .filter(status_in(&[OrderStatus::Pending]))
-        .count()
-        .get_result(conn)
-        .await
+    Prepared(
+        orders::table
+            .filter(status_in(&[OrderStatus::Pending]))
+            .count(),
+    )
+    .get_result(conn)
+    .await
 }
 
 /// Order `id`, locked until the transaction ends: every status change reads it this
@@ -343,13 +355,12 @@ pub async fn set_status(
     id: Uuid,
     status: OrderStatus,
 ) -> QueryResult<()> {
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::status.eq(status.as_str()),
-            orders::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(orders::table.find(id)).set((
+        orders::status.eq(status.as_str()),
+        orders::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -361,30 +372,34 @@ pub async fn price_line(
     unit_price_cents: i64,
     name: &str,
 ) -> QueryResult<()> {
-    diesel::update(order_lines::table.find((order_id, product_id)))
-        .set((
+    Prepared(
+        diesel::update(order_lines::table.find((order_id, product_id))).set((
             order_lines::unit_price_cents.eq(unit_price_cents),
             order_lines::name.eq(name),
-        ))
-        .execute(conn)
-        .await?;
+        )),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-/// Records the total of a CONFIRMED order `id` and the currency it is charged in.
-pub async fn set_total(
+/// Moves order `id` to `status` (CONFIRMED) with its total and the currency it is
+/// charged in, in one statement.
+pub async fn confirm(
     conn: &mut AsyncPgConnection,
     id: Uuid,
+    status: OrderStatus,
     total_cents: i64,
     currency: &str,
 ) -> QueryResult<()> {
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::total_cents.eq(total_cents),
-            orders::currency.eq(currency),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(orders::table.find(id)).set((
+        orders::status.eq(status.as_str()),
+        orders::total_cents.eq(total_cents),
+        orders::currency.eq(currency),
+        orders::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -396,14 +411,13 @@ pub async fn end(
     status: OrderStatus,
     reason: CancellationReason,
 ) -> QueryResult<()> {
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::status.eq(status.as_str()),
-            orders::cancellation_reason.eq(reason.as_str()),
-            orders::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(orders::table.find(id)).set((
+        orders::status.eq(status.as_str()),
+        orders::cancellation_reason.eq(reason.as_str()),
+        orders::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -415,14 +429,13 @@ pub async fn reject(
     reason: RejectionReason,
     shortfalls: Option<&serde_json::Value>,
 ) -> QueryResult<()> {
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::status.eq(OrderStatus::Rejected.as_str()),
-            orders::rejection_reason.eq(reason.as_str()),
-            orders::shortfalls.eq(shortfalls),
-            orders::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(orders::table.find(id)).set((
+        orders::status.eq(OrderStatus::Rejected.as_str()),
+        orders::rejection_reason.eq(reason.as_str()),
+        orders::shortfalls.eq(shortfalls),
+        orders::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! [`crate::domain::payment`], that the status written moves forward.
 
 use chrono::{DateTime, Utc};
+use comanda_kit::prepared::Prepared;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -36,16 +37,19 @@ pub async fn record(
     );
     match checkout {
         Some(checkout) => {
-            diesel::update(target)
-                .set((
-                    payment,
-                    orders::checkout_url.eq(checkout.url),
-                    orders::payment_expires_at.eq(checkout.expires_at),
-                ))
+            Prepared(diesel::update(target).set((
+                payment,
+                orders::checkout_url.eq(checkout.url),
+                orders::payment_expires_at.eq(checkout.expires_at),
+            )))
+            .execute(conn)
+            .await?
+        }
+        None => {
+            Prepared(diesel::update(target).set(payment))
                 .execute(conn)
                 .await?
         }
-        None => diesel::update(target).set(payment).execute(conn).await?,
     };
     Ok(())
 }
@@ -56,12 +60,11 @@ pub async fn record_refund(
     order_id: Uuid,
     status: RefundStatus,
 ) -> QueryResult<()> {
-    diesel::update(orders::table.find(order_id))
-        .set((
-            orders::refund_status.eq(status.as_str()),
-            orders::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(orders::table.find(order_id)).set((
+        orders::refund_status.eq(status.as_str()),
+        orders::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }

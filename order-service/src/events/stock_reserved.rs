@@ -75,8 +75,7 @@ impl Handler for ConfirmOrder {
             .await?;
         }
         let currency = &self.payment.currency;
-        orders::set_total(conn, order.id, total, currency).await?;
-        orders::set_status(conn, order.id, status).await?;
+        orders::confirm(conn, order.id, status, total, currency).await?;
         let pay_by = self.payment.pay_by();
         let data = serde_json::to_value(PaymentRequested {
             order_id: order.id,

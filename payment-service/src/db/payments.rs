@@ -1,6 +1,7 @@
 //! The `payments` table: one row per order, changed only under its row lock.
 
 use chrono::{DateTime, Utc};
+use comanda_kit::prepared::Prepared;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -246,14 +247,13 @@ pub async fn set_status(
     id: Uuid,
     status: PaymentStatus,
 ) -> QueryResult<()> {
-    diesel::update(payments::table.find(id))
-        .set((
-            payments::status.eq(status.as_str()),
-            payments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(diesel::update(payments::table.find(id)).set((
+        payments::status.eq(status.as_str()),
+        payments::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Records the provider's session of payment `id` and moves it to `status`.
@@ -263,17 +263,16 @@ pub async fn set_session(
     session: &crate::provider::Session,
     status: PaymentStatus,
 ) -> QueryResult<()> {
-    diesel::update(payments::table.find(id))
-        .set((
-            payments::status.eq(status.as_str()),
-            payments::session_id.eq(&session.id),
-            payments::checkout_url.eq(&session.checkout_url),
-            payments::expires_at.eq(session.expires_at),
-            payments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(diesel::update(payments::table.find(id)).set((
+        payments::status.eq(status.as_str()),
+        payments::session_id.eq(&session.id),
+        payments::checkout_url.eq(&session.checkout_url),
+        payments::expires_at.eq(session.expires_at),
+        payments::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Moves `payment` to `status` (SUCCEEDED or REFUNDING) for a charge of
@@ -286,40 +285,37 @@ pub async fn captured(
     session_id: &str,
 ) -> QueryResult<()> {
     let session_id = payment.session_id.as_deref().unwrap_or(session_id);
-    diesel::update(payments::table.find(payment.id))
-        .set((
-            payments::status.eq(status.as_str()),
-            payments::captured_cents.eq(captured_cents),
-            payments::session_id.eq(session_id),
-            payments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(diesel::update(payments::table.find(payment.id)).set((
+        payments::status.eq(status.as_str()),
+        payments::captured_cents.eq(captured_cents),
+        payments::session_id.eq(session_id),
+        payments::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Moves payment `id` to FAILED for `reason`.
 pub async fn failed(conn: &mut AsyncPgConnection, id: Uuid, reason: &str) -> QueryResult<()> {
-    diesel::update(payments::table.find(id))
-        .set((
-            payments::status.eq(PaymentStatus::Failed.as_str()),
-            payments::failure_reason.eq(reason),
-            payments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(diesel::update(payments::table.find(id)).set((
+        payments::status.eq(PaymentStatus::Failed.as_str()),
+        payments::failure_reason.eq(reason),
+        payments::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Moves payment `id` to REFUNDED with the provider's refund `refund_id`.
 pub async fn refunded(conn: &mut AsyncPgConnection, id: Uuid, refund_id: &str) -> QueryResult<()> {
-    diesel::update(payments::table.find(id))
-        .set((
-            payments::status.eq(PaymentStatus::Refunded.as_str()),
-            payments::refund_id.eq(refund_id),
-            payments::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    Prepared(diesel::update(payments::table.find(id)).set((
+        payments::status.eq(PaymentStatus::Refunded.as_str()),
+        payments::refund_id.eq(refund_id),
+        payments::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }

@@ -1,6 +1,7 @@
 //! The `products` table: catalogue reads and writes, and stock moves.
 
 use chrono::{DateTime, Utc};
+use comanda_kit::prepared::Prepared;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -256,13 +257,12 @@ pub async fn lock_on_hand(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryRe
 /// Taking more than there is violates the `stock >= 0` check and fails the
 /// transaction: callers check first, the constraint only guards against bugs.
 pub async fn move_stock(conn: &mut AsyncPgConnection, id: Uuid, delta: i32) -> QueryResult<()> {
-    diesel::update(products::table.find(id))
-        .set((
-            products::stock.eq(products::stock + delta),
-            products::version.eq(products::version + 1),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(diesel::update(products::table.find(id)).set((
+        products::stock.eq(products::stock + delta),
+        products::version.eq(products::version + 1),
+    )))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

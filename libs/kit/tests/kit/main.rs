@@ -6,4 +6,5 @@ mod health;
 mod helpers;
 mod http;
 mod loki;
+mod prepared;
 mod settings;

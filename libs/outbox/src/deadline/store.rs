@@ -1,8 +1,12 @@
 //! The `saga_deadlines` table: scheduling, clearing, claiming and settling rows.
+//!
+//! Scheduling and clearing run in the transactions of every saga step: they are
+//! [`Prepared`] (diesel would parse and plan an upsert and a `sql_query` on every call).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use comanda_kit::prepared::Prepared;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Int8, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -42,25 +46,27 @@ async fn upsert(
     data: Option<&serde_json::Value>,
 ) -> QueryResult<()> {
     use saga_deadlines::dsl as d;
-    diesel::insert_into(saga_deadlines::table)
-        .values((
-            d::kind.eq(kind),
-            d::aggregate_id.eq(aggregate_id),
-            d::due_at.eq(due_at),
-            d::data.eq(data),
-        ))
-        .on_conflict((d::kind, d::aggregate_id))
-        .do_update()
-        .set((
-            d::due_at.eq(due_at),
-            d::data.eq(data),
-            d::attempts.eq(0),
-            d::failures.eq(0),
-            d::last_error.eq(None::<String>),
-            d::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
+    Prepared(
+        diesel::insert_into(saga_deadlines::table)
+            .values((
+                d::kind.eq(kind),
+                d::aggregate_id.eq(aggregate_id),
+                d::due_at.eq(due_at),
+                d::data.eq(data),
+            ))
+            .on_conflict((d::kind, d::aggregate_id))
+            .do_update()
+            .set((
+                d::due_at.eq(due_at),
+                d::data.eq(data),
+                d::attempts.eq(0),
+                d::failures.eq(0),
+                d::last_error.eq(None::<String>),
+                d::updated_at.eq(diesel::dsl::now),
+            )),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -76,13 +82,15 @@ pub async fn clear(
     kind: &str,
     aggregate_id: Uuid,
 ) -> QueryResult<bool> {
-    let deleted = diesel::sql_query(
-        "DELETE FROM saga_deadlines WHERE ctid IN ( \
+    let deleted = Prepared(
+        diesel::sql_query(
+            "DELETE FROM saga_deadlines WHERE ctid IN ( \
              SELECT ctid FROM saga_deadlines WHERE kind = $1 AND aggregate_id = $2 \
              FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Text, _>(kind)
+        .bind::<SqlUuid, _>(aggregate_id),
     )
-    .bind::<Text, _>(kind)
-    .bind::<SqlUuid, _>(aggregate_id)
     .execute(conn)
     .await?;
     Ok(deleted > 0)
