@@ -11,7 +11,9 @@ use anyhow::Context as _;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::PoolError;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::AsyncPgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
@@ -29,8 +31,18 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a lazily connecting pool; connections are opened on first use.
 pub fn pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.expose_secret());
+    // No test query on every checkout (diesel-async's default, `SELECT 1`): it was a
+    // round trip more per transaction, 7,554 of them for 3,500 orders in the e2e bench
+    // (issue #15). A connection whose socket the server closed (a restart, a
+    // terminated backend) is still dropped on checkout: its client has seen the close.
+    // A connection that breaks between checkout and use fails that use, which every
+    // caller already treats as transient (the inbox retries, a request gets a 503).
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        settings.url.expose_secret(),
+        config,
+    );
     // Without timeouts an exhausted pool or a silent server would hang requests forever;
     // with them, the caller gets `PoolError::Timeout`, which maps to a 503.
     Pool::builder(manager)

@@ -71,3 +71,53 @@ fn with_database_name_keeps_credentials_host_and_options() {
     let url = db::with_database_name("postgres://h", "new").expect("url");
     assert_eq!(url, "postgres://h/new");
 }
+
+#[derive(diesel::QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+async fn backend_pid(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<i32> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .await
+        .map(|row| row.pid)
+}
+
+#[tokio::test]
+async fn a_pooled_connection_whose_backend_was_terminated_is_not_handed_out_again() {
+    use diesel_async::RunQueryDsl;
+    let url = testing::fresh_database("kit_pool").await;
+    let settings = comanda_kit::settings::DatabaseSettings {
+        url: secrecy::SecretString::from(url.clone()),
+        pool_size: 1,
+    };
+    let pool = db::pool(&settings).expect("pool");
+    let first = {
+        let mut conn = pool.get().await.expect("a connection");
+        backend_pid(&mut conn).await.expect("pid")
+    };
+    // The server ends that session (a restart, an admin, an idle timeout would too).
+    let mut admin = pool_free_connection(&url).await;
+    diesel::sql_query(format!("SELECT pg_terminate_backend({first})"))
+        .execute(&mut admin)
+        .await
+        .expect("terminated");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Checkout skips the test query, yet the closed connection is not handed out.
+    let mut conn = pool.get().await.expect("a connection");
+    let second = backend_pid(&mut conn)
+        .await
+        .expect("the first use of the next checkout works");
+    assert_ne!(second, first, "a new session");
+}
+
+async fn pool_free_connection(url: &str) -> diesel_async::AsyncPgConnection {
+    use diesel_async::AsyncConnection;
+    diesel_async::AsyncPgConnection::establish(url)
+        .await
+        .expect("connects")
+}

@@ -231,8 +231,13 @@ impl Source {
             .context("setting up the source session")?;
         // Named apart (`<instance>/marks`), so the lock holder is the session that
         // carries the instance's own name.
+        // The mark's plan is the same whatever ids it gets (the primary key); without
+        // this, Postgres planned it anew on every call.
         marks
-            .batch_execute(&session(&format!("{instance}/marks")))
+            .batch_execute(&format!(
+                "{} SET plan_cache_mode = force_generic_plan;",
+                session(&format!("{instance}/marks"))
+            ))
             .await
             .context("setting up the source session for the marks")?;
         Ok(Self {
