@@ -175,6 +175,19 @@ pub async fn payment_deadlines(saga: &Saga, id: Uuid) -> i64 {
         .get(0)
 }
 
+/// When order `id`'s payment deadline falls due.
+pub async fn payment_deadline_due(saga: &Saga, id: Uuid) -> chrono::DateTime<chrono::Utc> {
+    saga.orders_db()
+        .await
+        .query_one(
+            "SELECT due_at FROM saga_deadlines WHERE kind = 'order.payment' AND aggregate_id = $1",
+            &[&id],
+        )
+        .await
+        .expect("the payment deadline")
+        .get(0)
+}
+
 /// Order `id`'s timeline: its event types, oldest first.
 pub async fn timeline(saga: &Saga, id: Uuid) -> Vec<String> {
     saga.orders_db()

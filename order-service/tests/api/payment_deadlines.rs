@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::helpers::Saga;
 use crate::paying::{
-    confirmed, deliver, payment_deadlines, place, published, read, refunded, released, succeeded,
-    timeline,
+    confirmed, deliver, payment_deadline_due, payment_deadlines, place, published, read, refunded,
+    released, succeeded, timeline,
 };
 
 /// Both services, order-service's deadline worker polling every 50 ms, the checkout
@@ -182,16 +182,7 @@ async fn a_payment_made_as_the_checkout_closed_and_reported_after_it_pays_the_or
     let requested = published(&saga, "payment.requested", order.id).await;
     let pay_by: DateTime<Utc> =
         serde_json::from_value(requested[0]["pay_by"].clone()).expect("pay_by");
-    let due_at: DateTime<Utc> = saga
-        .orders_db()
-        .await
-        .query_one(
-            "SELECT due_at FROM saga_deadlines WHERE kind = 'order.payment' AND aggregate_id = $1",
-            &[&order.id],
-        )
-        .await
-        .expect("the payment deadline")
-        .get(0);
+    let due_at = payment_deadline_due(&saga, order.id).await;
     assert_eq!(due_at - pay_by, chrono::Duration::seconds(30));
 
     // The customer paid at the last moment; the report arrives once the checkout has

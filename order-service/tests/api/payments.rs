@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::helpers::{order_body, Saga, WITHIN};
 use crate::paying::{
-    confirmed, created, deliver, failed, payment_deadlines, payment_event, published, read,
-    redeliver, refunded, released, succeeded, timeline,
+    confirmed, created, deliver, failed, payment_deadline_due, payment_deadlines, payment_event,
+    published, read, redeliver, refunded, released, succeeded, timeline,
 };
 
 #[tokio::test]
@@ -33,16 +33,7 @@ async fn a_confirmed_order_asks_for_the_payment_of_its_total_by_the_checkouts_cl
         .expect("pay_by")
         .parse()
         .expect("RFC 3339");
-    let due_at: DateTime<Utc> = saga
-        .orders_db()
-        .await
-        .query_one(
-            "SELECT due_at FROM saga_deadlines WHERE kind = 'order.payment' AND aggregate_id = $1",
-            &[&order.id],
-        )
-        .await
-        .expect("the payment deadline")
-        .get(0);
+    let due_at = payment_deadline_due(&saga, order.id).await;
     assert_eq!(
         due_at - pay_by,
         chrono::Duration::seconds(120),

@@ -11,7 +11,7 @@ use comanda_outbox::{Envelope, Handler, HandlerError, Inbox, Outcome};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
-use crate::helpers::{brokers, envelope, produce, producer, unique_topic, TestDb};
+use crate::helpers::{brokers, drain_batches, envelope, produce, producer, unique_topic, TestDb};
 
 /// Appends `(n, the transaction's id)` to `applied` for every message it applies;
 /// refuses the message whose `n` is `poison`, and fails once, transiently, on the
@@ -87,21 +87,6 @@ async fn produce_numbered(topic: &str, count: i64, repeat: Option<i64>) -> Vec<E
         events.push(event);
     }
     events
-}
-
-/// Handles batches until `n` outcomes were collected (or 30 s pass).
-async fn drain_batches(inbox: &Inbox, n: usize) -> Vec<Outcome> {
-    let mut outcomes = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while outcomes.len() < n && tokio::time::Instant::now() < deadline {
-        outcomes.extend(
-            inbox
-                .poll_batch(Duration::from_secs(1))
-                .await
-                .expect("polls"),
-        );
-    }
-    outcomes
 }
 
 async fn inbox(db: &TestDb, topic: &str, handler: Record) -> Inbox {

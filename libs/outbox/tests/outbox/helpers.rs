@@ -119,3 +119,21 @@ pub async fn produce(producer: &FutureProducer, topic: &str, key: &str, payload:
         .await
         .expect("broker acks");
 }
+
+/// Handles batches of `inbox` until `n` outcomes were collected (or 30 s pass).
+pub async fn drain_batches(
+    inbox: &comanda_outbox::Inbox,
+    n: usize,
+) -> Vec<comanda_outbox::Outcome> {
+    let mut outcomes = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while outcomes.len() < n && tokio::time::Instant::now() < deadline {
+        outcomes.extend(
+            inbox
+                .poll_batch(Duration::from_secs(1))
+                .await
+                .expect("polls"),
+        );
+    }
+    outcomes
+}

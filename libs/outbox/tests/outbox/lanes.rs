@@ -13,7 +13,7 @@ use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
 use serde_json::json;
 
-use crate::helpers::{brokers, envelope, producer, unique_topic, TestDb};
+use crate::helpers::{brokers, drain_batches, envelope, producer, unique_topic, TestDb};
 
 /// Records `(key, n)` of every message it applies, after holding it `hold` (to let
 /// applications overlap if they can); counts how many it held at once; refuses `n =
@@ -109,21 +109,6 @@ async fn inbox(db: &TestDb, topic: &str, handler: Overlap, lanes: usize) -> Inbo
     .expect("inbox builds")
 }
 
-/// Handles batches until `n` outcomes were collected (or 30 s pass).
-async fn drain(inbox: &Inbox, n: usize) -> Vec<Outcome> {
-    let mut outcomes = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while outcomes.len() < n && tokio::time::Instant::now() < deadline {
-        outcomes.extend(
-            inbox
-                .poll_batch(Duration::from_secs(1))
-                .await
-                .expect("polls"),
-        );
-    }
-    outcomes
-}
-
 /// `(key, n)` of every applied row, in the order applied.
 async fn applied(db: &TestDb) -> Vec<(String, i64)> {
     #[derive(diesel::QueryableByName)]
@@ -165,7 +150,7 @@ async fn partitions_received_together_are_applied_side_by_side_each_key_in_order
     let (handler, most_at_once) = Overlap::new(Duration::from_millis(50), None);
     let inbox = inbox(&db, &topic, handler, 3).await;
 
-    let outcomes = drain(&inbox, 30).await;
+    let outcomes = drain_batches(&inbox, 30).await;
 
     assert_eq!(outcomes, vec![Outcome::Processed; 30]);
     assert_each_once_and_in_order_per_key(&applied(&db).await, 30);
@@ -183,7 +168,7 @@ async fn with_one_lane_messages_are_applied_one_after_the_other() {
     let (handler, most_at_once) = Overlap::new(Duration::from_millis(20), None);
     let inbox = inbox(&db, &topic, handler, 1).await;
 
-    drain(&inbox, 12).await;
+    drain_batches(&inbox, 12).await;
 
     assert_each_once_and_in_order_per_key(&applied(&db).await, 12);
     assert_eq!(AtomicUsize::load(&most_at_once, Ordering::SeqCst), 1);
@@ -198,7 +183,7 @@ async fn a_poison_message_is_dead_lettered_alone_and_the_other_lanes_apply_once(
     let (handler, _) = Overlap::new(Duration::ZERO, Some(7));
     let inbox = inbox(&db, &topic, handler, 3).await;
 
-    let outcomes = drain(&inbox, 30).await;
+    let outcomes = drain_batches(&inbox, 30).await;
 
     assert_eq!(outcomes.len(), 30);
     assert_eq!(
