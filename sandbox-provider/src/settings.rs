@@ -53,6 +53,14 @@ pub struct WebhookSettings {
     pub retry_max_ms: u64,
     /// Deadline of one attempt, in ms.
     pub timeout_ms: u64,
+    /// Events whose first attempt may be in flight at once (default 8; started in queue
+    /// order; 1: one after the other, each waiting for the receiver's answer).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    8
 }
 
 impl WebhookSettings {

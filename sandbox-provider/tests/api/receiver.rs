@@ -1,8 +1,10 @@
 //! A webhook receiver for tests: a real HTTP server on port 0 that records every
-//! delivery and answers 500 to the first `fail_first` of them.
+//! delivery, answers 500 to the first `fail_first` of them, and may take its time
+//! (counting how many it answers at once).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use sandbox_provider::signature;
@@ -31,6 +33,10 @@ struct Log {
     deliveries: Mutex<Vec<Delivery>>,
     answered: AtomicUsize,
     fail_first: usize,
+    /// How long each answer takes.
+    hold: Duration,
+    in_flight: AtomicUsize,
+    most_at_once: AtomicUsize,
 }
 
 /// The running receiver.
@@ -49,10 +55,29 @@ impl Receiver {
 
     /// A receiver answering 500 to its first `fail_first` deliveries, 2xx afterwards.
     pub async fn failing_first(fail_first: usize) -> Self {
-        let log = Arc::new(Log {
+        Self::with(Log {
             fail_first,
             ..Log::default()
-        });
+        })
+        .await
+    }
+
+    /// A receiver taking `hold` to answer each delivery (2xx).
+    pub async fn slow(hold: Duration) -> Self {
+        Self::with(Log {
+            hold,
+            ..Log::default()
+        })
+        .await
+    }
+
+    /// The most deliveries it was answering at once.
+    pub fn most_at_once(&self) -> usize {
+        self.log.most_at_once.load(Ordering::SeqCst)
+    }
+
+    async fn with(log: Log) -> Self {
+        let log = Arc::new(log);
         let data = web::Data::from(log.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -101,6 +126,10 @@ impl Drop for Receiver {
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, log: web::Data<Log>) -> HttpResponse {
+    let now = log.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    log.most_at_once.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(log.hold).await;
+    log.in_flight.fetch_sub(1, Ordering::SeqCst);
     let n = log.answered.fetch_add(1, Ordering::SeqCst);
     let status = if n < log.fail_first { 500 } else { 204 };
     let signature = req

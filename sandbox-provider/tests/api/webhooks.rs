@@ -85,6 +85,8 @@ async fn the_out_of_order_knob_delivers_each_batch_in_reverse_order() {
     let receiver = Receiver::start().await;
     let mut settings = settings(Some(&receiver));
     settings.webhook.out_of_order = true;
+    // One at a time, so arrival order is start order.
+    settings.webhook.concurrency = 1;
     // Wide enough that the three payments below fall in one batch on a slow machine.
     settings.webhook.batch_window_ms = 3_000;
     let sandbox = spawn_with(settings).await;
@@ -127,4 +129,33 @@ async fn without_a_webhook_url_events_are_dropped_and_the_api_still_works() {
     let paid = sandbox.pay(&id, "4242424242424242").await;
     assert_eq!(paid.status, StatusCode::OK);
     assert_eq!(paid.str("status"), "paid");
+}
+
+#[tokio::test]
+async fn a_slow_receiver_gets_several_events_at_once_and_each_once() {
+    let receiver = Receiver::slow(Duration::from_millis(400)).await;
+    let sandbox = spawn_with(settings(Some(&receiver))).await;
+    let mut sessions = Vec::new();
+    for n in 0..4 {
+        let id = sandbox.open_session(&format!("busy-{n}"), 500).await;
+        assert_eq!(
+            sandbox.pay(&id, "4242424242424242").await.status,
+            StatusCode::OK
+        );
+        sessions.push(id);
+    }
+
+    let events = accepted_events(&receiver, 4).await;
+
+    assert!(
+        receiver.most_at_once() >= 2,
+        "each event waited for the answer to the one before"
+    );
+    for id in &sessions {
+        assert_eq!(
+            events.iter().filter(|e| e.data.session_id == *id).count(),
+            1,
+            "{id}"
+        );
+    }
 }
