@@ -19,8 +19,8 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use tokio::sync::{Notify, OnceCell};
-use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
+use tokio::sync::Notify;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
 use uuid::Uuid;
 
 /// Advisory lock key held by the active publisher of a database ("comanda-outbox"
@@ -136,21 +136,7 @@ pub struct Source {
     /// mark is idempotent and safe from any session.
     marks: Client,
     woken: Arc<Notify>,
-    /// The claim and the mark, prepared on first use and reused for the session's
-    /// life: sent as text, each took a round trip more per batch (parse and describe,
-    /// then execute), and the mark was planned again every time (the claim still is,
-    /// see [`Source::connect_with`]).
-    claim: OnceCell<Statement>,
-    mark: OnceCell<Statement>,
 }
-
-/// [`Source::claim`]'s statement.
-const CLAIM: &str =
-    "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
-     payload::text, created_at \
-     FROM outbox WHERE published_at IS NULL AND id <> ALL($1) ORDER BY id LIMIT $2";
-/// [`Source::mark_published`]'s statement.
-const MARK: &str = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1)";
 
 impl Source {
     /// Connects, names the session after `instance` (visible in `pg_stat_activity`)
@@ -219,33 +205,20 @@ impl Source {
                 name.replace('\'', "")
             )
         };
-        // The claim is prepared once (one round trip per batch instead of two) but
-        // planned on every call, for the same reason as above: a generic plan, made
-        // without the batch size, may sort the whole backlog.
         client
-            .batch_execute(&format!(
-                "{} SET plan_cache_mode = force_custom_plan; {listen}",
-                session(instance)
-            ))
+            .batch_execute(&format!("{} {listen}", session(instance)))
             .await
             .context("setting up the source session")?;
         // Named apart (`<instance>/marks`), so the lock holder is the session that
         // carries the instance's own name.
-        // The mark's plan is the same whatever ids it gets (the primary key); without
-        // this, Postgres planned it anew on every call.
         marks
-            .batch_execute(&format!(
-                "{} SET plan_cache_mode = force_generic_plan;",
-                session(&format!("{instance}/marks"))
-            ))
+            .batch_execute(&session(&format!("{instance}/marks")))
             .await
             .context("setting up the source session for the marks")?;
         Ok(Self {
             client,
             marks,
             woken,
-            claim: OnceCell::new(),
-            mark: OnceCell::new(),
         })
     }
 
@@ -274,11 +247,15 @@ impl Source {
     /// row in id order keeps each key in commit order. Postgres hashes the `<> ALL`
     /// list (15+), so skipping the in-flight rows costs little.
     pub async fn claim(&self, in_flight: &[i64], limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
-        let claim = self
-            .claim
-            .get_or_try_init(|| self.client.prepare(CLAIM))
+        let rows = self
+            .client
+            .query(
+                "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
+                 payload::text, created_at \
+                 FROM outbox WHERE published_at IS NULL AND id <> ALL($1) ORDER BY id LIMIT $2",
+                &[&in_flight, &limit],
+            )
             .await?;
-        let rows = self.client.query(claim, &[&in_flight, &limit]).await?;
         Ok(rows
             .into_iter()
             .map(|r| OutboxRow {
@@ -300,11 +277,12 @@ impl Source {
         if ids.is_empty() {
             return Ok(());
         }
-        let mark = self
-            .mark
-            .get_or_try_init(|| self.marks.prepare(MARK))
+        self.marks
+            .execute(
+                "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1)",
+                &[&ids],
+            )
             .await?;
-        self.marks.execute(mark, &[&ids]).await?;
         Ok(())
     }
 
