@@ -203,6 +203,15 @@ pub async fn timeline(saga: &Saga, id: Uuid) -> Vec<String> {
         .collect()
 }
 
+/// Order `id` published no `order.cancelled` and product-service still holds its stock.
+pub async fn keeps_its_stock(saga: &Saga, id: Uuid) {
+    assert!(
+        published(saga, "order.cancelled", id).await.is_empty(),
+        "no cancel"
+    );
+    assert_eq!(saga.reservation(id).await.as_deref(), Some("RESERVED"));
+}
+
 /// Waits until product-service has given order `id`'s stock back.
 pub async fn released(saga: &Saga, id: Uuid) {
     eventually(WITHIN, "the reservation is released", || async {
