@@ -77,10 +77,18 @@ pub struct Tuning {
     pub housekeeping_interval_ms: u64,
     /// How often retention deletes old rows, in ms.
     pub retention_interval_ms: u64,
-    /// Age after which published outbox rows are deleted, in hours.
-    pub published_retention_hours: u64,
-    /// Age after which processed-message rows are deleted, in hours.
-    pub processed_retention_hours: u64,
+    /// Age after which published outbox rows are deleted, in seconds.
+    pub published_retention_secs: u64,
+    /// Age after which processed-message rows are deleted, in seconds: longer than a
+    /// message can be redelivered (the broker's retention) or arrive very late.
+    pub processed_retention_secs: u64,
+    /// The old spelling, in hours: refused with a message naming the new keys, so an
+    /// operator's retention is never silently replaced by the default.
+    #[serde(default)]
+    published_retention_hours: Option<u64>,
+    /// As `published_retention_hours`.
+    #[serde(default)]
+    processed_retention_hours: Option<u64>,
     /// Name of this instance (Postgres `application_name`); defaults to one with the pid.
     #[serde(default)]
     pub instance: Option<String>,
@@ -116,7 +124,21 @@ fn millis(duration: Duration) -> u64 {
 impl Settings {
     /// Loads defaults → `COMANDA_CONFIG` file → `COMANDA__*` environment.
     pub fn load() -> anyhow::Result<Self> {
-        let settings: Self = comanda_kit::settings::load(DEFAULTS)?;
+        Self::load_over(DEFAULTS)
+    }
+
+    /// As [`Settings::load`], over `defaults_toml` instead of the embedded defaults.
+    pub fn load_over(defaults_toml: &str) -> anyhow::Result<Self> {
+        let settings: Self = comanda_kit::settings::load(defaults_toml)?;
+        if settings.relay.published_retention_hours.is_some()
+            || settings.relay.processed_retention_hours.is_some()
+        {
+            anyhow::bail!(
+                "relay.published_retention_hours and relay.processed_retention_hours are now \
+                 relay.published_retention_secs and relay.processed_retention_secs \
+                 (COMANDA__RELAY__PUBLISHED_RETENTION_SECS, ..._PROCESSED_RETENTION_SECS)"
+            );
+        }
         if settings.sources.is_empty() {
             anyhow::bail!(
                 "no sources configured: set COMANDA__SOURCES__<NAME>__URL for each service database"
@@ -137,7 +159,6 @@ impl Settings {
 
     /// The engine configuration of each source.
     pub fn relay_configs(&self) -> Vec<RelayConfig> {
-        let hours = |h: u64| Duration::from_secs(h * 3600);
         self.sources
             .iter()
             .map(|(name, source)| {
@@ -168,8 +189,10 @@ impl Settings {
                 config.housekeeping_every =
                     Duration::from_millis(self.relay.housekeeping_interval_ms);
                 config.retention_every = Duration::from_millis(self.relay.retention_interval_ms);
-                config.published_retention = hours(self.relay.published_retention_hours);
-                config.processed_retention = hours(self.relay.processed_retention_hours);
+                config.published_retention =
+                    Duration::from_secs(self.relay.published_retention_secs);
+                config.processed_retention =
+                    Duration::from_secs(self.relay.processed_retention_secs);
                 config
             })
             .collect()

@@ -104,6 +104,10 @@ struct Args {
     /// latency and table sizes at 10k, 100k, 1M and the end (see `soak`).
     #[arg(long)]
     orders: Option<u64>,
+    /// The soak's retention of published outbox rows and processed messages, in
+    /// seconds (the relay's `*_RETENTION_SECS`; a deployment keeps days).
+    #[arg(long, default_value_t = 600)]
+    retention: u64,
     /// Only these parts.
     #[arg(long, env = "BENCH_ONLY", value_delimiter = ',')]
     only: Vec<Part>,
@@ -145,7 +149,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(orders) = args.orders {
         let clients = args.clients.iter().copied().max().unwrap_or(32);
         let patience = Duration::from_secs(args.drain);
-        return soak::run(bin_dir, clients, args.products, args.rate, orders, patience).await;
+        let retention = Duration::from_secs(args.retention);
+        return soak::run(
+            bin_dir,
+            clients,
+            args.products,
+            args.rate,
+            orders,
+            patience,
+            retention,
+        )
+        .await;
     }
     let mut summary = Vec::new();
     for &clients in &args.clients {

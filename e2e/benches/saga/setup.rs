@@ -42,7 +42,7 @@ pub struct Run {
 /// from 127.0.0.1 and orders far more than a person would, and holds every order open
 /// (CONFIRMED, awaiting a payment the bench never makes). `payment.timeout` stays
 /// 900 s: no order expires during a run.
-fn options(bin_dir: Option<PathBuf>) -> Options {
+fn options(bin_dir: Option<PathBuf>, extra: Vec<(String, String, String)>) -> Options {
     let env = [
         ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000000"),
         ("gateway", "COMANDA__RATE_LIMIT__BURST", "1000000"),
@@ -63,6 +63,7 @@ fn options(bin_dir: Option<PathBuf>) -> Options {
         env: env
             .iter()
             .map(|(p, k, v)| ((*p).to_owned(), (*k).to_owned(), (*v).to_owned()))
+            .chain(extra)
             .collect(),
         bin_dir,
         ..Options::default()
@@ -87,10 +88,20 @@ impl Run {
         customers: usize,
         products: usize,
     ) -> anyhow::Result<Self> {
+        Self::start_with(bin_dir, customers, products, Vec::new()).await
+    }
+
+    /// As [`Run::start`], with `extra` environment as `(process, variable, value)`.
+    pub async fn start_with(
+        bin_dir: Option<PathBuf>,
+        customers: usize,
+        products: usize,
+        extra: Vec<(String, String, String)>,
+    ) -> anyhow::Result<Self> {
         let broker = PrivateBroker::start();
         let env = TestEnv::on(broker.brokers()).await;
         let name = env.prefix.trim_end_matches('.').to_owned();
-        let stack = Stack::start_with(env, options(bin_dir)).await;
+        let stack = Stack::start_with(env, options(bin_dir, extra)).await;
         let http = reqwest::Client::new();
         let gateway = stack.gateway.clone();
         let admin = login(&http, &gateway, ADMIN.0, ADMIN.1).await?;

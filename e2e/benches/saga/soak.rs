@@ -5,9 +5,9 @@
 //! decided and reads: POST → decided p50/p99 of the orders placed since the previous
 //! checkpoint, and the rows and on-disk size of the tables that must not grow without
 //! bound — every service's `outbox` and `processed_messages` (kept for the relay's
-//! retention, `COMANDA__RELAY__*_RETENTION_HOURS`, 1 h at the least here) — and of
-//! `orders`, which grows by design. Goal: p99 at the last checkpoint ≤ 1.5 × p99 at the
-//! first.
+//! retention, `--retention` seconds here, so a run of minutes shows them level off) —
+//! and of `orders`, which grows by design. Goal: p99 at the last checkpoint ≤ 1.5 × p99
+//! at the first.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -42,10 +42,16 @@ pub async fn run(
     rate: u64,
     orders: u64,
     patience: Duration,
+    retention: Duration,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(rate > 0, "the soak needs --rate above 0");
-    println!("\n== soak: {orders} orders offered at {rate} orders/s by {clients} clients ==");
-    let run = setup::Run::start(bin_dir, clients, products).await?;
+    println!(
+        "\n== soak: {orders} orders offered at {rate} orders/s by {clients} clients; \
+         outbox and inbox rows kept {} s ==",
+        retention.as_secs()
+    );
+    let run =
+        setup::Run::start_with(bin_dir, clients, products, relay_retention(retention)).await?;
     let db = Databases::connect(&run.stack).await?;
     let mut marks: Vec<u64> = CHECKPOINTS.into_iter().filter(|&c| c < orders).collect();
     marks.push(orders);
@@ -86,6 +92,24 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// The relay's retention set to `retention` for both tables, applied every tenth of it
+/// (a minute at most), so the tables level off at about `rate × retention` rows each.
+fn relay_retention(retention: Duration) -> Vec<(String, String, String)> {
+    let secs = retention.as_secs().max(1);
+    let every_ms = (secs * 100).min(60_000);
+    [
+        ("PUBLISHED_RETENTION_SECS", secs.to_string()),
+        ("PROCESSED_RETENTION_SECS", secs.to_string()),
+        ("RETENTION_INTERVAL_MS", every_ms.to_string()),
+    ]
+    .into_iter()
+    .map(|(key, value)| {
+        let var = format!("COMANDA__RELAY__{key}");
+        ("outbox-relay".to_owned(), var, value)
+    })
+    .collect()
 }
 
 fn print_row(c: &Checkpoint) {

@@ -10,3 +10,4 @@ mod metrics;
 mod ordering;
 mod outage;
 mod publishing;
+mod settings;
