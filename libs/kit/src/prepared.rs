@@ -48,3 +48,41 @@ impl<Q> QueryId for Prepared<Q> {
 impl<Q: Query> Query for Prepared<Q> {
     type SqlType = Q::SqlType;
 }
+
+/// `query`, sent unprepared: Postgres plans it on every call with the call's own
+/// parameters and the table's size at that moment.
+///
+/// Why: a cached statement's plan can outlive what it was made for. After five runs
+/// Postgres may keep a *generic* plan, and it keeps it until the table's statistics
+/// change. On a table that was nearly empty when a pooled connection first ran the
+/// query, that generic plan can be a sequential scan, and with no ANALYZE since (no
+/// autovacuum, or a table growing faster than it runs) every later call scans the
+/// whole, now large, table. The soak of issue #15 found order-service reading an
+/// order's lines that way: 19,875 sequential scans of `order_lines` (488 million rows
+/// read) over 30,000 orders, 2.3 ms a call and growing with every order.
+///
+/// Use it for a read whose right plan depends on the table's size (a non-unique key,
+/// `= ANY($1)`); planning costs a few tens of microseconds a call. A lookup by the
+/// whole primary key needs no such care: its generic plan is an index scan at any size.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedEachCall<Q>(pub Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for PlannedEachCall<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(false)
+    }
+}
+
+/// No static id: never cached, so never looked up by one.
+impl<Q> QueryId for PlannedEachCall<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for PlannedEachCall<Q> {
+    type SqlType = Q::SqlType;
+}

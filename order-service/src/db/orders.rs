@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use comanda_kit::prepared::Prepared;
+use comanda_kit::prepared::{PlannedEachCall, Prepared};
 use diesel::dsl::sql;
 use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
@@ -332,16 +332,23 @@ pub async fn page(
     Ok((orders, total))
 }
 
+/// The lines of orders `ids`, by order.
+///
+/// [`PlannedEachCall`]: a plan cached while `order_lines` was small is a sequential
+/// scan (below ~1,000 lines, with no statistics yet), and Postgres would keep it as
+/// the table grows, reading every line of every order for each order the saga touches.
 async fn lines_of(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> QueryResult<HashMap<Uuid, Vec<Line>>> {
-    let lines: Vec<Line> = order_lines::table
-        .filter(order_lines::order_id.eq_any(ids))
-        .order((order_lines::order_id, order_lines::product_id))
-        .select(Line::as_select())
-        .load(conn)
-        .await?;
+    let lines: Vec<Line> = PlannedEachCall(
+        order_lines::table
+            .filter(order_lines::order_id.eq_any(ids))
+            .order((order_lines::order_id, order_lines::product_id))
+            .select(Line::as_select()),
+    )
+    .load(conn)
+    .await?;
     let mut by_order: HashMap<Uuid, Vec<Line>> = HashMap::new();
     for line in lines {
         by_order.entry(line.order_id).or_default().push(line);

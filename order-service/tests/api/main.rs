@@ -17,5 +17,6 @@ mod overflow;
 mod paying;
 mod payment_deadlines;
 mod payments;
+mod plans;
 mod redelivery;
 mod saga;
