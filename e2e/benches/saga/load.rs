@@ -48,9 +48,25 @@ pub struct Tally {
     pub shed: u64,
 }
 
+impl Tally {
+    /// Adds what `other` counted to this tally.
+    pub fn extend(&mut self, other: Tally) {
+        self.placed.extend(other.placed);
+        self.resent += other.resent;
+        self.shed += other.shed;
+        for (status, n) in other.refused {
+            *self.refused.entry(status).or_default() += n;
+        }
+    }
+}
+
 /// What the clients need.
 pub struct Load {
     pub gateway: String,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// An access token per customer; client `c`'s `n`-th order is customer
+    /// `(c + n × clients) mod customers`'s (its own when there are as many as clients).
     pub tokens: Vec<String>,
     pub products: Vec<Uuid>,
     /// Prefix of the idempotency keys (unique per run and phase).
@@ -61,7 +77,7 @@ impl Load {
     /// Places orders from every client at `pace` for `length`; what happened.
     pub async fn run(self: &Arc<Self>, pace: Pace, length: Duration) -> Tally {
         let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(self.tokens.len())
+            .pool_max_idle_per_host(self.clients)
             .tcp_nodelay(true)
             .timeout(Duration::from_secs(30))
             .build()
@@ -70,7 +86,7 @@ impl Load {
         let end = start + length;
         let tickets = Arc::new(AtomicU64::new(0));
         let mut clients = tokio::task::JoinSet::new();
-        for client in 0..self.tokens.len() {
+        for client in 0..self.clients {
             let (load, http, tickets) = (Arc::clone(self), http.clone(), Arc::clone(&tickets));
             clients.spawn(async move {
                 let mut tally = Tally::default();
@@ -88,19 +104,15 @@ impl Load {
                     }
                     let key = format!("{}-{client}-{n}", load.keys);
                     let body = json!({"lines": load.lines(&mut rng)});
-                    load.place(&http, client, &key, &body, &mut tally).await;
+                    let customer = (client + n * load.clients) % load.tokens.len();
+                    load.place(&http, customer, &key, &body, &mut tally).await;
                 }
                 tally
             });
         }
         let mut all = Tally::default();
         for tally in clients.join_all().await {
-            all.placed.extend(tally.placed);
-            all.resent += tally.resent;
-            all.shed += tally.shed;
-            for (status, n) in tally.refused {
-                *all.refused.entry(status).or_default() += n;
-            }
+            all.extend(tally);
         }
         all
     }
@@ -124,7 +136,7 @@ impl Load {
     async fn place(
         &self,
         http: &reqwest::Client,
-        client: usize,
+        customer: usize,
         key: &str,
         body: &Value,
         tally: &mut Tally,
@@ -137,7 +149,7 @@ impl Load {
             attempt += 1;
             let response = http
                 .post(format!("{}/api/v1/orders", self.gateway))
-                .bearer_auth(&self.tokens[client])
+                .bearer_auth(&self.tokens[customer])
                 .header("idempotency-key", key)
                 .json(body)
                 .send()

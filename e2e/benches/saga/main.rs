@@ -32,7 +32,9 @@
 //! their answer was late (its deadline, 30 s by default).
 //!
 //! `--orders N` runs the soak instead: N orders at `--rate`, with POST → decided p99 and
-//! the outbox, inbox and orders tables' sizes at 10k, 100k, 1M and N (see `soak`).
+//! the outbox, inbox and orders tables' sizes at 10k, 100k, 1M and N, the relay keeping
+//! `--retention` seconds of rows, the clients ordering for `--customers` customers in
+//! turn (see `soak`).
 //!
 //! `--only saturation,ceiling,paced` (or `BENCH_ONLY`) runs some parts. Needs Postgres
 //! (`DATABASE_ADMIN_URL`) and tansu (`TANSU_BIN`, else `~/.cargo/bin/tansu`); xtask sets
@@ -108,6 +110,13 @@ struct Args {
     /// seconds (the relay's `*_RETENTION_SECS`; a deployment keeps days).
     #[arg(long, default_value_t = 600)]
     retention: u64,
+    /// The soak's customers, ordered for in turn by the clients. Each holds its
+    /// orders open until they expire (the bench never pays), so with as many
+    /// customers as clients each would hold thousands (a real one is capped at
+    /// `orders.max_open_per_user`) and the per-customer open-order count would grow
+    /// with the run.
+    #[arg(long, default_value_t = 512)]
+    customers: usize,
     /// Only these parts.
     #[arg(long, env = "BENCH_ONLY", value_delimiter = ',')]
     only: Vec<Part>,
@@ -152,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
         let retention = Duration::from_secs(args.retention);
         return soak::run(
             bin_dir,
-            clients,
+            (clients, args.customers),
             args.products,
             args.rate,
             orders,

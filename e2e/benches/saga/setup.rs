@@ -20,6 +20,8 @@ const ADMIN: (&str, &str) = ("admin@comanda.local", "comanda-admin-dev");
 const PASSWORD: &str = "a bench customer's long secret";
 /// Units of each product: far more than a run orders, so every order is CONFIRMED.
 const STOCK: i64 = 100_000_000;
+/// Customers signing up (and logging in) at once.
+const SIGN_UPS_AT_ONCE: usize = 32;
 /// How long set-up steps (an account becoming ACTIVE) may take.
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -30,8 +32,10 @@ pub struct Run {
     /// A tansu of the run's own: its CPU is the run's alone, and other tests' traffic
     /// on the shared broker cannot slow it.
     pub broker: PrivateBroker,
-    /// An access token per customer; client `i` orders as customer `i`.
+    /// An access token per customer.
     pub tokens: Vec<String>,
+    /// Concurrent clients (at most as many as customers).
+    pub clients: usize,
     /// The catalogue's product ids.
     pub products: Vec<Uuid>,
     /// Names this run's keys and e-mails.
@@ -76,28 +80,32 @@ impl Run {
     pub fn load(&self, phase: &str) -> Arc<Load> {
         Arc::new(Load {
             gateway: self.stack.gateway.clone(),
+            clients: self.clients,
             tokens: self.tokens.clone(),
             products: self.products.clone(),
             keys: format!("{}-{phase}", self.name),
         })
     }
 
-    /// Starts the system and prepares `customers` customers and `products` products.
+    /// Starts the system and prepares `clients` clients, each its own customer, and
+    /// `products` products.
     pub async fn start(
         bin_dir: Option<PathBuf>,
-        customers: usize,
+        clients: usize,
         products: usize,
     ) -> anyhow::Result<Self> {
-        Self::start_with(bin_dir, customers, products, Vec::new()).await
+        Self::start_with(bin_dir, (clients, clients), products, Vec::new()).await
     }
 
-    /// As [`Run::start`], with `extra` environment as `(process, variable, value)`.
+    /// As [`Run::start`], for `(clients, customers)` (customers at least as many),
+    /// with `extra` environment as `(process, variable, value)`.
     pub async fn start_with(
         bin_dir: Option<PathBuf>,
-        customers: usize,
+        (clients, customers): (usize, usize),
         products: usize,
         extra: Vec<(String, String, String)>,
     ) -> anyhow::Result<Self> {
+        let customers = customers.max(clients);
         let broker = PrivateBroker::start();
         let env = TestEnv::on(broker.brokers()).await;
         let name = env.prefix.trim_end_matches('.').to_owned();
@@ -112,10 +120,15 @@ impl Run {
             catalogue.spawn(async move { product(&http, &gateway, &admin, &name, n).await });
         }
         let mut people = tokio::task::JoinSet::new();
+        // auth-service hashes a few passwords at a time and refuses the rest (503).
+        let hashing = Arc::new(tokio::sync::Semaphore::new(SIGN_UPS_AT_ONCE));
         for n in 0..customers {
-            let (http, gateway) = (http.clone(), gateway.clone());
+            let (http, gateway, hashing) = (http.clone(), gateway.clone(), Arc::clone(&hashing));
             let email = format!("bench-{name}-{n}@example.com");
-            people.spawn(async move { customer(&http, &gateway, &email).await });
+            people.spawn(async move {
+                let _turn = hashing.acquire_owned().await?;
+                customer(&http, &gateway, &email).await
+            });
         }
         let products = catalogue
             .join_all()
@@ -131,6 +144,7 @@ impl Run {
             stack,
             broker,
             tokens,
+            clients,
             products,
             name,
         })

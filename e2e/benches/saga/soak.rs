@@ -9,13 +9,16 @@
 //! and of `orders`, which grows by design. Goal: p99 at the last checkpoint ≤ 1.5 × p99
 //! at the first.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use e2e::stack::SERVICES;
 
-use crate::load::Pace;
-use crate::observe::Databases;
+use uuid::Uuid;
+
+use crate::load::{Pace, Tally};
+use crate::observe::{Databases, Decision};
 use crate::report::{decided_quantiles, ms, verdict};
 use crate::setup;
 
@@ -37,7 +40,7 @@ struct Checkpoint {
 /// Runs the soak and prints a row per checkpoint.
 pub async fn run(
     bin_dir: Option<PathBuf>,
-    clients: usize,
+    (clients, customers): (usize, usize),
     products: usize,
     rate: u64,
     orders: u64,
@@ -46,25 +49,40 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     anyhow::ensure!(rate > 0, "the soak needs --rate above 0");
     println!(
-        "\n== soak: {orders} orders offered at {rate} orders/s by {clients} clients; \
-         outbox and inbox rows kept {} s ==",
+        "\n== soak: {orders} orders offered at {rate} orders/s by {clients} clients as \
+         {customers} customers; outbox and inbox rows kept {} s ==",
         retention.as_secs()
     );
-    let run =
-        setup::Run::start_with(bin_dir, clients, products, relay_retention(retention)).await?;
+    let run = setup::Run::start_with(
+        bin_dir,
+        (clients, customers),
+        products,
+        relay_retention(retention),
+    )
+    .await?;
     let db = Databases::connect(&run.stack).await?;
+    let autovacuum: String = db
+        .of("order-service")
+        .query_one("SHOW autovacuum", &[])
+        .await?
+        .get(0);
+    println!("   Postgres autovacuum: {autovacuum}");
+    if autovacuum != "on" {
+        println!(
+            "   (off: no table is vacuumed or analyzed, so every update and delete leaves its \
+             dead row behind and sizes grow whatever the retention; production Postgres runs it)"
+        );
+    }
     let mut marks: Vec<u64> = CHECKPOINTS.into_iter().filter(|&c| c < orders).collect();
     marks.push(orders);
     let mut rows = Vec::new();
     let mut offered = 0;
     for (window, mark) in marks.into_iter().enumerate() {
-        let load = run.load(&format!("soak{window}"));
         let length = Duration::from_secs_f64((mark - offered) as f64 / rate as f64);
-        let start = SystemTime::now() - Duration::from_secs(1);
-        let tally = load.run(Pace::Rate(rate), length).await;
+        let (tally, decisions) = window_of(&run, &db, window, rate, length, retention).await?;
         offered = mark;
         db.wait_decided(patience).await?;
-        let decisions = db.decisions(start).await?;
+        let decisions = decisions.with(db.decisions(SystemTime::now() - length).await?);
         let (p50, p99) = decided_quantiles(&tally, &decisions);
         let decided = tally
             .placed
@@ -92,6 +110,53 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Offers `length` of load at `rate` in chunks, reading after each chunk the decisions
+/// made so far: a decision's time is its stock reply's inbox row, which the relay's
+/// retention deletes `retention` after it, so it is read well before.
+async fn window_of(
+    run: &setup::Run,
+    db: &Databases,
+    window: usize,
+    rate: u64,
+    length: Duration,
+    retention: Duration,
+) -> anyhow::Result<(Tally, Decided)> {
+    let chunk = (retention / 3).clamp(Duration::from_secs(10), Duration::from_secs(120));
+    let mut tally = Tally::default();
+    let mut decided = Decided::default();
+    let mut left = length;
+    let mut part = 0;
+    while !left.is_zero() {
+        let this = left.min(chunk);
+        let start = SystemTime::now() - Duration::from_secs(1);
+        let load = run.load(&format!("soak{window}-{part}"));
+        tally.extend(load.run(Pace::Rate(rate), this).await);
+        // The previous chunk's last orders were decided during this one.
+        decided = decided.with(db.decisions(start - chunk).await?);
+        left -= this;
+        part += 1;
+    }
+    Ok((tally, decided))
+}
+
+/// Decisions read so far, by order.
+#[derive(Default)]
+struct Decided(HashMap<Uuid, Decision>);
+
+impl Decided {
+    fn with(mut self, more: HashMap<Uuid, Decision>) -> Self {
+        self.0.extend(more);
+        self
+    }
+}
+
+impl std::ops::Deref for Decided {
+    type Target = HashMap<Uuid, Decision>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// The relay's retention set to `retention` for both tables, applied every tenth of it
