@@ -71,6 +71,11 @@ pub enum InvalidPayload {
     /// An event id that is empty or too long to be one.
     #[error("the event id must be 1 to {MAX_ID_LEN} characters")]
     Id,
+    /// A text field holding U+0000, which Postgres stores in neither TEXT nor JSONB: the
+    /// event could never be recorded, and answering 503 would have the provider send it
+    /// again forever.
+    #[error("the event's text fields must not contain U+0000")]
+    Nul,
 }
 
 impl WebhookEvent {
@@ -80,7 +85,26 @@ impl WebhookEvent {
         if event.id.is_empty() || event.id.len() > MAX_ID_LEN {
             return Err(InvalidPayload::Id);
         }
+        if event.texts().any(|text| text.contains('\0')) {
+            return Err(InvalidPayload::Nul);
+        }
         Ok(event)
+    }
+
+    /// Every text field of the event (what is stored of it).
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        let data = &self.data;
+        [
+            Some(self.id.as_str()),
+            Some(self.event_type.as_str()),
+            Some(data.session_id.as_str()),
+            Some(data.reference.as_str()),
+            Some(data.currency.as_str()),
+            data.failure_reason.as_deref(),
+            data.refund_id.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// What the event means.
@@ -97,6 +121,30 @@ impl WebhookEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_with_a_nul_in_any_text_field_is_invalid_not_a_storage_failure() {
+        let body = br#"{"id":"evt_1","type":"checkout.session.completed","created":1700000000,
+            "data":{"session_id":"cs_1","reference":"0190","amount_cents":1250,"currency":"EUR"}}"#;
+        let body = std::str::from_utf8(body).expect("UTF-8");
+        for field in ["evt_1", "checkout.session.completed", "cs_1", "0190", "EUR"] {
+            let poisoned =
+                body.replacen(&format!("\"{field}\""), &format!("\"{field}\\u0000\""), 1);
+            assert_ne!(poisoned, body);
+            assert!(
+                matches!(
+                    WebhookEvent::parse(poisoned.as_bytes()),
+                    Err(InvalidPayload::Nul)
+                ),
+                "{poisoned}"
+            );
+        }
+        let reason = body.replacen(r#""EUR""#, r#""EUR","failure_reason":"a\u0000""#, 1);
+        assert!(matches!(
+            WebhookEvent::parse(reason.as_bytes()),
+            Err(InvalidPayload::Nul)
+        ));
+    }
 
     #[test]
     fn a_completed_event_decodes_with_its_session_and_reference() {
