@@ -79,10 +79,10 @@ pub async fn run(
     let mut offered = 0;
     for (window, mark) in marks.into_iter().enumerate() {
         let length = Duration::from_secs_f64((mark - offered) as f64 / rate as f64);
-        let (tally, decisions) = window_of(&run, &db, window, rate, length, retention).await?;
+        let (tally, mut decisions) = window_of(&run, &db, window, rate, length, retention).await?;
         offered = mark;
         db.wait_decided(patience).await?;
-        let decisions = decisions.with(db.decisions(SystemTime::now() - length).await?);
+        decisions.extend(db.decisions(SystemTime::now() - length).await?);
         let (p50, p99) = decided_quantiles(&tally, &decisions);
         let decided = tally
             .placed
@@ -122,10 +122,10 @@ async fn window_of(
     rate: u64,
     length: Duration,
     retention: Duration,
-) -> anyhow::Result<(Tally, Decided)> {
+) -> anyhow::Result<(Tally, HashMap<Uuid, Decision>)> {
     let chunk = (retention / 3).clamp(Duration::from_secs(10), Duration::from_secs(120));
     let mut tally = Tally::default();
-    let mut decided = Decided::default();
+    let mut decided = HashMap::new();
     let mut left = length;
     let mut part = 0;
     while !left.is_zero() {
@@ -134,29 +134,11 @@ async fn window_of(
         let load = run.load(&format!("soak{window}-{part}"));
         tally.extend(load.run(Pace::Rate(rate), this).await);
         // The previous chunk's last orders were decided during this one.
-        decided = decided.with(db.decisions(start - chunk).await?);
+        decided.extend(db.decisions(start - chunk).await?);
         left -= this;
         part += 1;
     }
     Ok((tally, decided))
-}
-
-/// Decisions read so far, by order.
-#[derive(Default)]
-struct Decided(HashMap<Uuid, Decision>);
-
-impl Decided {
-    fn with(mut self, more: HashMap<Uuid, Decision>) -> Self {
-        self.0.extend(more);
-        self
-    }
-}
-
-impl std::ops::Deref for Decided {
-    type Target = HashMap<Uuid, Decision>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
 }
 
 /// The relay's retention set to `retention` for both tables, applied every tenth of it
