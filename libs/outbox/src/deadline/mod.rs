@@ -32,7 +32,8 @@
 //! - `saga_deadlines_fired_total{kind, outcome}`, `outcome` = `retried` (the step was
 //!   retried and waits again), `expired` (the handler gave up and compensated),
 //!   `done` (the step had completed), `failed` (the handler failed; retried later).
-//! - `saga_deadlines_open{kind}`: steps waiting (rows).
+//! - `saga_deadlines_open{kind}`: steps waiting (rows), recounted every 30 s
+//!   ([`DeadlineWorkerBuilder::recount_every`]).
 //! - `saga_deadlines_overdue{kind}`: rows past due and not yet fired.
 //! - `saga_deadlines_overdue_seconds{kind}`: how late the most overdue one is.
 //! - `saga_deadlines_failing{kind}`: rows whose handler failed at its last fire.
@@ -47,7 +48,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 pub use settings::SagaSettings;
-pub use store::{clear, schedule, schedule_with_data};
+pub use store::{clear, schedule, schedule_with_data, standing, KindStanding};
 pub use worker::{DeadlineWorker, DeadlineWorkerBuilder};
 
 /// A deadline that has come due, as its handler sees it.

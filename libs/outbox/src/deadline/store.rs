@@ -194,42 +194,142 @@ fn failure_backoff(failures: i32) -> Duration {
     Duration::from_secs(2u64.pow(exponent)).min(Duration::from_secs(60))
 }
 
-/// How the deadlines of one kind stand.
-#[derive(Debug, Clone, QueryableByName)]
-pub(super) struct KindStatus {
-    #[diesel(sql_type = Text)]
+/// How the deadlines of one kind stand, as far as trouble goes: what is late and what
+/// is failing ([`standing`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindStanding {
+    /// The kind, e.g. `order.stock_request`.
     pub kind: String,
-    /// Rows (open steps).
-    #[diesel(sql_type = Int8)]
-    pub open: i64,
-    /// Rows past due.
-    #[diesel(sql_type = Int8)]
+    /// Rows past due and not yet fired.
     pub overdue: i64,
     /// Seconds since the earliest past-due row was due (0 when none).
-    #[diesel(sql_type = Double)]
     pub overdue_seconds: f64,
     /// Rows whose last fire failed.
-    #[diesel(sql_type = Int8)]
     pub failing: i64,
     /// One of their errors.
-    #[diesel(sql_type = Nullable<Text>)]
     pub last_error: Option<String>,
 }
 
-/// The standing of every kind that has rows.
-pub(super) async fn status(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStatus>> {
-    diesel::sql_query(
+/// Past-due and failing rows [`standing`] reads before it counts them all instead.
+const SAMPLE: usize = 100;
+
+/// One past-due or failing row, as [`standing`] reads it.
+#[derive(QueryableByName)]
+struct Trouble {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    /// Seconds past due; NULL for a failing row.
+    #[diesel(sql_type = Nullable<Double>)]
+    late_seconds: Option<f64>,
+    /// The failure; NULL for a past-due row.
+    #[diesel(sql_type = Nullable<Text>)]
+    last_error: Option<String>,
+}
+
+/// The kinds that have past-due or failing deadlines, and how many.
+///
+/// The worker asks this once a second, while most rows are open steps due later (one
+/// payment deadline per unpaid order): so it reads only the past-due rows, earliest
+/// first on the `due_at` index, and the failing ones, on their partial index — none of
+/// either while all is well, whatever the number of open rows. The `ORDER BY ... LIMIT`
+/// keeps the indexes chosen even on a table without statistics. Past [`SAMPLE`] rows of
+/// either (real trouble) it counts every row, which costs a scan.
+pub async fn standing(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStanding>> {
+    let rows: Vec<Trouble> = diesel::sql_query(format!(
+        "(SELECT kind, extract(epoch FROM now() - due_at)::float8 AS late_seconds, \
+                 NULL::text AS last_error \
+          FROM saga_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT {SAMPLE}) \
+         UNION ALL \
+         (SELECT kind, NULL::float8, coalesce(last_error, '') \
+          FROM saga_deadlines WHERE failures > 0 ORDER BY failures DESC LIMIT {SAMPLE})"
+    ))
+    .load(conn)
+    .await?;
+    let late = rows.iter().filter(|r| r.late_seconds.is_some()).count();
+    if late >= SAMPLE || rows.len() - late >= SAMPLE {
+        return counted(conn).await;
+    }
+    let mut kinds: Vec<KindStanding> = Vec::new();
+    for row in rows {
+        let at = match kinds.iter().position(|k| k.kind == row.kind) {
+            Some(at) => at,
+            None => {
+                kinds.push(KindStanding {
+                    kind: row.kind.clone(),
+                    overdue: 0,
+                    overdue_seconds: 0.0,
+                    failing: 0,
+                    last_error: None,
+                });
+                kinds.len() - 1
+            }
+        };
+        let standing = &mut kinds[at];
+        if let Some(late) = row.late_seconds {
+            standing.overdue += 1;
+            standing.overdue_seconds = standing.overdue_seconds.max(late);
+        }
+        if let Some(error) = row.last_error {
+            standing.failing += 1;
+            standing.last_error.get_or_insert(error);
+        }
+    }
+    Ok(kinds)
+}
+
+/// [`standing`] by counting every row.
+async fn counted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStanding>> {
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Int8)]
+        overdue: i64,
+        #[diesel(sql_type = Double)]
+        overdue_seconds: f64,
+        #[diesel(sql_type = Int8)]
+        failing: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        last_error: Option<String>,
+    }
+    let rows: Vec<Counted> = diesel::sql_query(
         "SELECT kind, \
-                count(*) AS open, \
                 count(*) FILTER (WHERE due_at <= now()) AS overdue, \
                 coalesce(extract(epoch FROM now() - min(due_at) FILTER (WHERE due_at <= now())), 0)::float8 \
                     AS overdue_seconds, \
                 count(*) FILTER (WHERE failures > 0) AS failing, \
                 max(last_error) FILTER (WHERE failures > 0) AS last_error \
-         FROM saga_deadlines GROUP BY kind",
+         FROM saga_deadlines WHERE due_at <= now() OR failures > 0 GROUP BY kind",
     )
     .load(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| KindStanding {
+            kind: r.kind,
+            overdue: r.overdue,
+            overdue_seconds: r.overdue_seconds,
+            failing: r.failing,
+            last_error: r.last_error,
+        })
+        .collect())
+}
+
+/// Open rows (steps waiting) per kind: a scan of the table, so the worker recounts
+/// only now and then ([`super::DeadlineWorkerBuilder::recount_every`]).
+pub(super) async fn open_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Open {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Int8)]
+        open: i64,
+    }
+    let rows: Vec<Open> =
+        diesel::sql_query("SELECT kind, count(*) AS open FROM saga_deadlines GROUP BY kind")
+            .load(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.open)).collect())
 }
 
 #[cfg(test)]

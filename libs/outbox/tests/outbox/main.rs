@@ -5,6 +5,7 @@
 mod batch;
 mod dead_letters;
 mod deadline;
+mod deadline_standing;
 mod fuzz_dead_letters;
 mod fuzz_envelope;
 mod fuzz_inbox;

@@ -1,0 +1,1 @@
+DROP INDEX saga_deadlines_failing_idx;
