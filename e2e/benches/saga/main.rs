@@ -117,6 +117,11 @@ struct Args {
     /// with the run.
     #[arg(long, default_value_t = 512)]
     customers: usize,
+    /// The consumers' fetch wait in milliseconds (`kafka.fetch_wait_max_ms`): tansu
+    /// holds every fetch this long, so it sets each hop's latency and the broker's
+    /// CPU (README, "The broker").
+    #[arg(long, default_value_t = comanda_kit::settings::TANSU_FETCH_WAIT_MS)]
+    fetch_wait: u64,
     /// Only these parts.
     #[arg(long, env = "BENCH_ONLY", value_delimiter = ',')]
     only: Vec<Part>,
@@ -141,26 +146,31 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let bin_dir = std::env::var_os("BENCH_BIN_DIR").map(PathBuf::from);
+    let launch = setup::Launch {
+        bin_dir: std::env::var_os("BENCH_BIN_DIR").map(PathBuf::from),
+        fetch_wait_ms: args.fetch_wait,
+    };
     let length = match args.orders {
         Some(_) => "no warm-up, the soak".to_owned(),
         None => format!("{} s warm-up, then {} s of load", args.warmup, args.seconds),
     };
     println!(
-        "e2e bench: {} cores, binaries from {}; {} products, orders of 1-3 of them; {length}",
+        "e2e bench: {} cores, binaries from {}; {} products, orders of 1-3 of them; \
+         fetch wait {} ms; {length}",
         std::thread::available_parallelism().map_or(0, usize::from),
-        bin_dir.as_ref().map_or_else(
+        launch.bin_dir.as_ref().map_or_else(
             || "target/debug (no BENCH_BIN_DIR: debug builds!)".to_owned(),
             |d| d.display().to_string()
         ),
         args.products,
+        launch.fetch_wait_ms,
     );
     if let Some(orders) = args.orders {
         let clients = args.clients.iter().copied().max().unwrap_or(32);
         let patience = Duration::from_secs(args.drain);
         let retention = Duration::from_secs(args.retention);
         return soak::run(
-            bin_dir,
+            &launch,
             (clients, args.customers),
             args.products,
             args.rate,
@@ -173,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
     let mut summary = Vec::new();
     for &clients in &args.clients {
         let e2e = if args.runs(Part::Saturation) {
-            Some(e2e(&args, bin_dir.clone(), clients, Pace::Saturate).await?)
+            Some(e2e(&args, &launch, clients, Pace::Saturate).await?)
         } else {
             None
         };
@@ -210,7 +220,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.rate > 0 && args.runs(Part::Paced) {
         let clients = args.clients.iter().copied().max().unwrap_or(32);
-        e2e(&args, bin_dir, clients, Pace::Rate(args.rate)).await?;
+        e2e(&args, &launch, clients, Pace::Rate(args.rate)).await?;
     }
     if summary.len() > 1 {
         println!("\nclients | accepted/s | decided/s during load | overall/s | ceiling/s | ratio");
@@ -234,7 +244,7 @@ async fn main() -> anyhow::Result<()> {
 /// One run of the whole system: set up, warm up, load, drain; prints what it measured.
 async fn e2e(
     args: &Args,
-    bin_dir: Option<PathBuf>,
+    launch: &setup::Launch,
     clients: usize,
     pace: Pace,
 ) -> anyhow::Result<Figures> {
@@ -242,7 +252,7 @@ async fn e2e(
         Pace::Saturate => println!("\n== saturation: {clients} clients back to back =="),
         Pace::Rate(rate) => println!("\n== paced: {rate} orders/s offered by {clients} clients =="),
     }
-    let run = setup::Run::start(bin_dir, clients, args.products).await?;
+    let run = setup::Run::start(launch, clients, args.products).await?;
     let db = Databases::connect(&run.stack).await?;
     let patience = Duration::from_secs(args.drain);
     if args.warmup > 0 {

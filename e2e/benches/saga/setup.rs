@@ -46,7 +46,25 @@ pub struct Run {
 /// from 127.0.0.1 and orders far more than a person would, and holds every order open
 /// (CONFIRMED, awaiting a payment the bench never makes). `payment.timeout` stays
 /// 900 s: no order expires during a run.
-fn options(bin_dir: Option<PathBuf>, extra: Vec<(String, String, String)>) -> Options {
+/// What every run of a bench starts its processes with.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Where the release binaries are (`BENCH_BIN_DIR`); `None`: debug builds.
+    pub bin_dir: Option<PathBuf>,
+    /// The consumers' `kafka.fetch_wait_max_ms` (`--fetch-wait`).
+    pub fetch_wait_ms: u64,
+}
+
+/// The processes that consume, each with one inbox fetching from the broker.
+const CONSUMERS: [&str; 5] = [
+    "auth-service",
+    "user-service",
+    "product-service",
+    "order-service",
+    "payment-service",
+];
+
+fn options(launch: &Launch, extra: Vec<(String, String, String)>) -> Options {
     let env = [
         ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000000"),
         ("gateway", "COMANDA__RATE_LIMIT__BURST", "1000000"),
@@ -67,9 +85,13 @@ fn options(bin_dir: Option<PathBuf>, extra: Vec<(String, String, String)>) -> Op
         env: env
             .iter()
             .map(|(p, k, v)| ((*p).to_owned(), (*k).to_owned(), (*v).to_owned()))
+            .chain(CONSUMERS.iter().map(|process| {
+                let var = "COMANDA__KAFKA__FETCH_WAIT_MAX_MS".to_owned();
+                ((*process).to_owned(), var, launch.fetch_wait_ms.to_string())
+            }))
             .chain(extra)
             .collect(),
-        bin_dir,
+        bin_dir: launch.bin_dir.clone(),
         ..Options::default()
     }
 }
@@ -89,18 +111,14 @@ impl Run {
 
     /// Starts the system and prepares `clients` clients, each its own customer, and
     /// `products` products.
-    pub async fn start(
-        bin_dir: Option<PathBuf>,
-        clients: usize,
-        products: usize,
-    ) -> anyhow::Result<Self> {
-        Self::start_with(bin_dir, (clients, clients), products, Vec::new()).await
+    pub async fn start(launch: &Launch, clients: usize, products: usize) -> anyhow::Result<Self> {
+        Self::start_with(launch, (clients, clients), products, Vec::new()).await
     }
 
     /// As [`Run::start`], for `(clients, customers)` (customers at least as many),
     /// with `extra` environment as `(process, variable, value)`.
     pub async fn start_with(
-        bin_dir: Option<PathBuf>,
+        launch: &Launch,
         (clients, customers): (usize, usize),
         products: usize,
         extra: Vec<(String, String, String)>,
@@ -109,7 +127,7 @@ impl Run {
         let broker = PrivateBroker::start();
         let env = TestEnv::on(broker.brokers()).await;
         let name = env.prefix.trim_end_matches('.').to_owned();
-        let stack = Stack::start_with(env, options(bin_dir, extra)).await;
+        let stack = Stack::start_with(env, options(launch, extra)).await;
         let http = reqwest::Client::new();
         let gateway = stack.gateway.clone();
         let admin = login(&http, &gateway, ADMIN.0, ADMIN.1).await?;

@@ -10,7 +10,6 @@
 //! at the first.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use e2e::stack::SERVICES;
@@ -39,7 +38,7 @@ struct Checkpoint {
 
 /// Runs the soak and prints a row per checkpoint.
 pub async fn run(
-    bin_dir: Option<PathBuf>,
+    launch: &setup::Launch,
     (clients, customers): (usize, usize),
     products: usize,
     rate: u64,
@@ -54,7 +53,7 @@ pub async fn run(
         retention.as_secs()
     );
     let run = setup::Run::start_with(
-        bin_dir,
+        launch,
         (clients, customers),
         products,
         relay_retention(retention),
