@@ -20,6 +20,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::Notify;
+use tokio_postgres::types::Type;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 use uuid::Uuid;
 
@@ -246,14 +247,19 @@ impl Source {
     /// after the row lock of the previous one is released), so taking every visible
     /// row in id order keeps each key in commit order. Postgres hashes the `<> ALL`
     /// list (15+), so skipping the in-flight rows costs little.
+    ///
+    /// Sent typed and unnamed (`query_typed`): one round trip, where a plain `query`
+    /// takes two (it prepares first to learn the parameter types), and no prepared
+    /// statement that a migration changing `outbox` could leave stale (a named one
+    /// fails for good with "cached plan must not change result type").
     pub async fn claim(&self, in_flight: &[i64], limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = self
             .client
-            .query(
+            .query_typed(
                 "SELECT id, event_id, topic, kafka_key, event_type, correlation_id, traceparent, \
                  payload::text, created_at \
                  FROM outbox WHERE published_at IS NULL AND id <> ALL($1) ORDER BY id LIMIT $2",
-                &[&in_flight, &limit],
+                &[(&in_flight, Type::INT8_ARRAY), (&limit, Type::INT8)],
             )
             .await?;
         Ok(rows
@@ -272,15 +278,16 @@ impl Source {
             .collect())
     }
 
-    /// Marks rows as published (after the broker acked them).
+    /// Marks rows as published (after the broker acked them); typed and unnamed, one
+    /// round trip, as [`Self::claim`].
     pub async fn mark_published(&self, ids: &[i64]) -> anyhow::Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
         self.marks
-            .execute(
+            .query_typed(
                 "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1)",
-                &[&ids],
+                &[(&ids, Type::INT8_ARRAY)],
             )
             .await?;
         Ok(())
