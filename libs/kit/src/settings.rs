@@ -173,9 +173,11 @@ impl KafkaSecurity {
 /// The fetch wait for the local broker (tansu 0.6.0), which holds a fetch for the whole
 /// wait even when data arrives: each hop of a saga then waits about this long.
 /// Measured with `cargo xtask bench fetch` (2 cores): produce → consume p50 7.5 ms at
-/// 5, 13 ms at 10, 27 ms at 25, 502 ms at 500; an idle consumer costs 0.01–0.02 CPU
-/// seconds per second at every one of them, and the broker 0.04–0.06. 10 keeps a
-/// hop near 10 ms while bounding an idle consumer to 100 fetches a second.
+/// 5, 13 ms at 10, 27 ms at 25, 502 ms at 500. The broker's CPU is not flat in the
+/// whole stack (five consumers, 16 topics of 3 partitions): idle, tansu burns 0.31,
+/// 0.22, 0.135 and 0.07 of a core at 5, 10, 25 and 50. 10 is what the e2e bench
+/// prefers at 100 orders/s: POST → decided p50 87 ms at 10 against 134 ms at 25
+/// (README, "The broker").
 pub const TANSU_FETCH_WAIT_MS: u64 = 10;
 
 /// librdkafka's own default: right for Apache Kafka (see
