@@ -51,6 +51,9 @@ pub struct Options {
     /// Where the binaries are (e.g. `target/release` for a benchmark); none:
     /// `target/debug`.
     pub bin_dir: Option<PathBuf>,
+    /// The consumers' fetch wait in milliseconds (`kafka.fetch_wait_max_ms`); none:
+    /// tansu's [`comanda_kit::settings::TANSU_FETCH_WAIT_MS`].
+    pub fetch_wait_ms: Option<u64>,
 }
 
 /// A running system. Every process is killed when it drops.
@@ -107,6 +110,9 @@ impl Stack {
             let port = ports.iter().find(|(n, _)| *n == name).map(|(_, p)| *p);
             port.unwrap_or_else(|| panic!("no process {name}"))
         };
+        let fetch_wait_ms = options
+            .fetch_wait_ms
+            .unwrap_or(comanda_kit::settings::TANSU_FETCH_WAIT_MS);
         let gateway = format!("http://127.0.0.1:{}", port_of("gateway"));
         let provider = format!("http://127.0.0.1:{}", port_of("sandbox-provider"));
         for process in &mut processes {
@@ -124,7 +130,7 @@ impl Stack {
                 // tansu holds every fetch for the whole wait (README, "The broker").
                 (
                     "COMANDA__KAFKA__FETCH_WAIT_MAX_MS".into(),
-                    comanda_kit::settings::TANSU_FETCH_WAIT_MS.to_string(),
+                    fetch_wait_ms.to_string(),
                 ),
             ];
             if let Some(database) = &process.database {

@@ -25,6 +25,15 @@ const SIGN_UPS_AT_ONCE: usize = 32;
 /// How long set-up steps (an account becoming ACTIVE) may take.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// What every run of a bench starts its processes with.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Where the release binaries are (`BENCH_BIN_DIR`); `None`: debug builds.
+    pub bin_dir: Option<PathBuf>,
+    /// The consumers' `kafka.fetch_wait_max_ms` (`--fetch-wait`).
+    pub fetch_wait_ms: u64,
+}
+
 /// A started stack with its customers and catalogue.
 pub struct Run {
     /// The system (dropped, so stopped, before its broker).
@@ -46,24 +55,6 @@ pub struct Run {
 /// from 127.0.0.1 and orders far more than a person would, and holds every order open
 /// (CONFIRMED, awaiting a payment the bench never makes). `payment.timeout` stays
 /// 900 s: no order expires during a run.
-/// What every run of a bench starts its processes with.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// Where the release binaries are (`BENCH_BIN_DIR`); `None`: debug builds.
-    pub bin_dir: Option<PathBuf>,
-    /// The consumers' `kafka.fetch_wait_max_ms` (`--fetch-wait`).
-    pub fetch_wait_ms: u64,
-}
-
-/// The processes that consume, each with one inbox fetching from the broker.
-const CONSUMERS: [&str; 5] = [
-    "auth-service",
-    "user-service",
-    "product-service",
-    "order-service",
-    "payment-service",
-];
-
 fn options(launch: &Launch, extra: Vec<(String, String, String)>) -> Options {
     let env = [
         ("gateway", "COMANDA__RATE_LIMIT__PER_MINUTE", "60000000"),
@@ -85,13 +76,10 @@ fn options(launch: &Launch, extra: Vec<(String, String, String)>) -> Options {
         env: env
             .iter()
             .map(|(p, k, v)| ((*p).to_owned(), (*k).to_owned(), (*v).to_owned()))
-            .chain(CONSUMERS.iter().map(|process| {
-                let var = "COMANDA__KAFKA__FETCH_WAIT_MAX_MS".to_owned();
-                ((*process).to_owned(), var, launch.fetch_wait_ms.to_string())
-            }))
             .chain(extra)
             .collect(),
         bin_dir: launch.bin_dir.clone(),
+        fetch_wait_ms: Some(launch.fetch_wait_ms),
         ..Options::default()
     }
 }
