@@ -196,17 +196,22 @@ fn failure_backoff(failures: i32) -> Duration {
 
 /// How the deadlines of one kind stand, as far as trouble goes: what is late and what
 /// is failing ([`standing`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct KindStanding {
     /// The kind, e.g. `order.stock_request`.
+    #[diesel(sql_type = Text)]
     pub kind: String,
     /// Rows past due and not yet fired.
+    #[diesel(sql_type = Int8)]
     pub overdue: i64,
     /// Seconds since the earliest past-due row was due (0 when none).
+    #[diesel(sql_type = Double)]
     pub overdue_seconds: f64,
     /// Rows whose last fire failed.
+    #[diesel(sql_type = Int8)]
     pub failing: i64,
     /// One of their errors.
+    #[diesel(sql_type = Nullable<Text>)]
     pub last_error: Option<String>,
 }
 
@@ -279,20 +284,7 @@ pub async fn standing(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStand
 
 /// [`standing`] by counting every row.
 async fn counted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStanding>> {
-    #[derive(QueryableByName)]
-    struct Counted {
-        #[diesel(sql_type = Text)]
-        kind: String,
-        #[diesel(sql_type = Int8)]
-        overdue: i64,
-        #[diesel(sql_type = Double)]
-        overdue_seconds: f64,
-        #[diesel(sql_type = Int8)]
-        failing: i64,
-        #[diesel(sql_type = Nullable<Text>)]
-        last_error: Option<String>,
-    }
-    let rows: Vec<Counted> = diesel::sql_query(
+    diesel::sql_query(
         "SELECT kind, \
                 count(*) FILTER (WHERE due_at <= now()) AS overdue, \
                 coalesce(extract(epoch FROM now() - min(due_at) FILTER (WHERE due_at <= now())), 0)::float8 \
@@ -302,17 +294,7 @@ async fn counted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<KindStanding>>
          FROM saga_deadlines WHERE due_at <= now() OR failures > 0 GROUP BY kind",
     )
     .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| KindStanding {
-            kind: r.kind,
-            overdue: r.overdue,
-            overdue_seconds: r.overdue_seconds,
-            failing: r.failing,
-            last_error: r.last_error,
-        })
-        .collect())
+    .await
 }
 
 /// Open rows (steps waiting) per kind: a scan of the table, so the worker recounts
