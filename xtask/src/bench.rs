@@ -48,18 +48,19 @@ pub fn gateway() -> Result<()> {
     exec::step("bench gateway", &mut command)
 }
 
-/// The consumers' fetch wait against the local broker:
-/// `cargo bench -p comanda-outbox --bench fetch_wait`, with the broker's pid so its
-/// idle CPU is measured too.
-pub fn fetch() -> Result<()> {
+/// A consumer's fetches against the local broker, bench `bench` of comanda-outbox
+/// (`fetch_wait`: what the fetch wait costs and buys; `fetch_history`: whether a
+/// partition's history makes fetching dearer), with the broker's pid so its CPU is
+/// measured too.
+pub fn fetch(bench: &str) -> Result<()> {
     let broker = broker::ensure_running(Lifetime::ThisRun)?;
     let mut command = exec::cargo();
-    command.args(["bench", "-p", "comanda-outbox", "--bench", "fetch_wait"]);
+    command.args(["bench", "-p", "comanda-outbox", "--bench", bench]);
     if let Some(pid) = broker.pid() {
         command.env("BENCH_BROKER_PID", pid.to_string());
     }
     test::harness_env(&mut command, &broker);
-    exec::step("bench fetch", &mut command)
+    exec::step(&format!("bench {bench}"), &mut command)
 }
 
 /// Every process a stack runs, built in release for the e2e bench.

@@ -83,6 +83,9 @@ pub enum Bench {
     /// What the consumers' fetch wait (`kafka.fetch_wait_max_ms`) costs and buys on the
     /// local broker: produce → consume latency and idle CPU per wait.
     Fetch,
+    /// Whether the broker's cost of handing a consumer a new record grows with the
+    /// batches its partition already holds (it does on tansu's memory storage).
+    FetchHistory,
     /// The whole saga (release binaries): orders/s from POST to the stock decision,
     /// latencies and CPU per order by process, against the same SQL transactions run
     /// straight on Postgres: `cargo bench -p e2e --bench saga`.
@@ -115,7 +118,8 @@ impl Command {
             Command::Bench { which } => match which {
                 Bench::Relay { args } => crate::bench::relay(&args),
                 Bench::Gateway => crate::bench::gateway(),
-                Bench::Fetch => crate::bench::fetch(),
+                Bench::Fetch => crate::bench::fetch("fetch_wait"),
+                Bench::FetchHistory => crate::bench::fetch("fetch_history"),
                 Bench::E2e { args } => crate::bench::e2e(&args),
             },
         }

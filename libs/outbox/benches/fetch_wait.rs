@@ -17,6 +17,7 @@
 use std::time::{Duration, Instant};
 
 use comanda_testkit::env_or;
+use comanda_testkit::proc::cpu_seconds;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -90,27 +91,4 @@ fn consumer(brokers: &str, topic: &str, wait_ms: u64) -> anyhow::Result<StreamCo
     }
     consumer.assign(&partitions)?;
     Ok(consumer)
-}
-
-/// User + system CPU seconds of process `pid` (`self` for this one), from /proc.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the ')'.
-    (ticks(11) + ticks(12)) / clock_ticks_per_second()
-}
-
-fn clock_ticks_per_second() -> f64 {
-    // 100 on every Linux this runs on; sysconf is not reachable without unsafe code.
-    100.0
 }

@@ -13,11 +13,13 @@
 //! - [`tokens`]: valid access tokens, and the forgeries protected routes must refuse.
 //! - [`faults`]: a database turned read-only; the dead-letter topic's size.
 //! - [`arbitrary`]: property-test strategies: arbitrary bytes, JSON, near-miss bodies.
+//! - [`proc`]: a process's CPU time, for benchmarks.
 
 pub mod arbitrary;
 pub mod broker;
 pub mod faults;
 pub mod ports;
+pub mod proc;
 pub mod tokens;
 
 use std::future::Future;
