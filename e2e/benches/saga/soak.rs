@@ -7,7 +7,8 @@
 //! bound — every service's `outbox` and `processed_messages` (kept for the relay's
 //! retention, `--retention` seconds here, so a run of minutes shows them level off) —
 //! and of `orders`, which grows by design. Goal: p99 at the last checkpoint ≤ 1.5 × p99
-//! at the first.
+//! at the first. Each window's CPU per order by process (the pauses included) says
+//! which process's cost grew.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -16,9 +17,10 @@ use e2e::stack::SERVICES;
 
 use uuid::Uuid;
 
+use crate::cpu::Sample;
 use crate::load::{Pace, Tally};
 use crate::observe::{Databases, Decision};
-use crate::report::{decided_quantiles, ms, verdict};
+use crate::report::{decided_quantiles, ms, print_cpu, verdict};
 use crate::setup;
 
 /// Where the soak stops to measure, besides its end.
@@ -72,12 +74,14 @@ pub async fn run(
              dead row behind and sizes grow whatever the retention; production Postgres runs it)"
         );
     }
+    let watched = crate::watched(&run.stack, &run.broker, &db);
     let mut marks: Vec<u64> = CHECKPOINTS.into_iter().filter(|&c| c < orders).collect();
     marks.push(orders);
     let mut rows = Vec::new();
     let mut offered = 0;
     for (window, mark) in marks.into_iter().enumerate() {
         let length = Duration::from_secs_f64((mark - offered) as f64 / rate as f64);
+        let before = Sample::now(&watched);
         let (tally, mut decisions) = window_of(&run, &db, window, rate, length, retention).await?;
         offered = mark;
         db.wait_decided(patience).await?;
@@ -97,6 +101,12 @@ pub async fn run(
             sizes: sizes(&db).await?,
         };
         print_row(&checkpoint);
+        println!("   CPU per order of the window, its drain included:");
+        print_cpu(
+            &Sample::now(&watched).since(&before),
+            checkpoint.placed as u64,
+            None,
+        );
         rows.push(checkpoint);
     }
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
