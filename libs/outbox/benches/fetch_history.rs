@@ -17,14 +17,15 @@
 //! broker's CPU per second. Needs `KAFKA_BROKERS` (xtask sets it).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use comanda_testkit::env_or;
 use comanda_testkit::proc::cpu_seconds;
 use futures::future::try_join_all;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Offset;
 
 /// Records in flight while filling a partition.
 const FILL_WINDOW: usize = 500;
@@ -57,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     for history in histories {
         fill(&filler, &topic, history.saturating_sub(held)).await?;
         held = held.max(history);
-        let consumer = consumer(&brokers, &topic, wait_ms)?;
+        let consumer = support::consumer(&brokers, &topic, wait_ms, 0..1, Offset::End)?;
         // Let the consumer reach the end and start fetching before the clock starts.
         let _ = tokio::time::timeout(Duration::from_secs(2), consumer.recv()).await;
 
@@ -65,21 +66,7 @@ async fn main() -> anyhow::Result<()> {
         let mut latencies = Vec::with_capacity(messages);
         for i in 0..messages {
             let key = format!("probe-{held}-{i}");
-            let sent = Instant::now();
-            producer
-                .send(
-                    FutureRecord::to(&topic).partition(0).key(&key).payload("x"),
-                    Duration::from_secs(10),
-                )
-                .await
-                .map_err(|(e, _)| e)?;
-            loop {
-                let message = consumer.recv().await?;
-                if message.key() == Some(key.as_bytes()) {
-                    break;
-                }
-            }
-            latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+            latencies.push(support::round_trip(&producer, &consumer, &topic, Some(0), &key).await?);
         }
         held += messages;
         let per_record = per(
@@ -158,15 +145,4 @@ async fn fill(producer: &FutureProducer, topic: &str, batches: usize) -> anyhow:
         );
     }
     Ok(())
-}
-
-/// An inbox-like consumer of partition 0 of `topic`, from its end.
-fn consumer(brokers: &str, topic: &str, wait_ms: u64) -> anyhow::Result<StreamConsumer> {
-    let mut config = comanda_outbox::kafka::consumer_config(brokers, topic);
-    config.set("fetch.wait.max.ms", wait_ms.to_string());
-    let consumer: StreamConsumer = config.create()?;
-    let mut partitions = TopicPartitionList::new();
-    partitions.add_partition_offset(topic, 0, Offset::End)?;
-    consumer.assign(&partitions)?;
-    Ok(consumer)
 }

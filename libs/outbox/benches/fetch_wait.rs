@@ -14,13 +14,14 @@
 //! Needs `KAFKA_BROKERS` (xtask sets it).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use comanda_testkit::env_or;
 use comanda_testkit::proc::cpu_seconds;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::producer::FutureProducer;
+use rdkafka::Offset;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -41,28 +42,15 @@ async fn main() -> anyhow::Result<()> {
     for wait in waits {
         let topic = format!("bench-fetch-{}", uuid::Uuid::now_v7().simple());
         comanda_outbox::topics::ensure(&brokers, &[&topic]).await?;
-        let consumer = consumer(&brokers, &topic, wait)?;
+        let every = 0..comanda_outbox::topics::PARTITIONS;
+        let consumer = support::consumer(&brokers, &topic, wait, every, Offset::Beginning)?;
         // Let the consumer connect and start fetching before the clock starts.
         let _ = tokio::time::timeout(Duration::from_secs(2), consumer.recv()).await;
 
         let mut latencies = Vec::with_capacity(messages);
         for i in 0..messages {
             let key = i.to_string();
-            let sent = Instant::now();
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&key).payload("x"),
-                    Duration::from_secs(10),
-                )
-                .await
-                .map_err(|(e, _)| e)?;
-            loop {
-                let message = consumer.recv().await?;
-                if message.key() == Some(key.as_bytes()) {
-                    break;
-                }
-            }
-            latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+            latencies.push(support::round_trip(&producer, &consumer, &topic, None, &key).await?);
         }
         latencies.sort_by(f64::total_cmp);
         let p50 = latencies[latencies.len() / 2];
@@ -78,17 +66,4 @@ async fn main() -> anyhow::Result<()> {
         println!("{wait:>8} {p50:>10.1} {max:>10.1} {own:>16.3} {broker:>16}");
     }
     Ok(())
-}
-
-/// An inbox-like consumer of every partition of `topic`, from the start.
-fn consumer(brokers: &str, topic: &str, wait_ms: u64) -> anyhow::Result<StreamConsumer> {
-    let mut config = comanda_outbox::kafka::consumer_config(brokers, topic);
-    config.set("fetch.wait.max.ms", wait_ms.to_string());
-    let consumer: StreamConsumer = config.create()?;
-    let mut partitions = TopicPartitionList::new();
-    for partition in 0..comanda_outbox::topics::PARTITIONS {
-        partitions.add_partition_offset(topic, partition, Offset::Beginning)?;
-    }
-    consumer.assign(&partitions)?;
-    Ok(consumer)
 }
